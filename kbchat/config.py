@@ -1,0 +1,290 @@
+"""Settings from option > environment variable > config profile > default.
+
+The config file is TOML: top-level `default_profile`, then `[profiles.NAME]` tables
+with `base_url`, `api_key`, `tenant`, `timeout`, `retries` and a `filters` table.
+"""
+
+from __future__ import annotations
+
+import ipaddress
+import os
+import stat
+import tomllib
+from collections.abc import Mapping
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import Any
+from urllib.parse import urlsplit
+
+from kbchat.errors import ConfigError, UsageError
+
+DEFAULT_BASE_URL = "https://api-integrations.snackprompt.com"
+DEFAULT_TIMEOUT = 60.0
+CONNECT_TIMEOUT = 10.0
+DEFAULT_RETRIES = 3
+DEFAULT_PROFILE = "default"
+
+FILTER_KEYS = (
+    "tenant_id", "elemental_id", "user_id", "tag_ids", "tag_names",
+    "source", "type_name", "category_name",
+)  # fmt: skip
+LIST_FILTER_KEYS = frozenset({"tag_ids", "tag_names"})
+PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries")
+ENV_VARS = {
+    "base_url": "KBCHAT_BASE_URL",
+    "api_key": "KBCHAT_API_KEY",
+    "tenant": "KBCHAT_TENANT",
+    "timeout": "KBCHAT_TIMEOUT",
+}
+
+Filters = dict[str, "str | list[str]"]
+
+
+@dataclass(frozen=True)
+class ConnectionOptions:
+    """What the command line said; None means "not given"."""
+
+    base_url: str | None = None
+    api_key: str | None = None
+    tenant: str | None = None
+    filters: tuple[str, ...] = ()
+    profile: str | None = None
+    timeout: float | None = None
+    retries: int | None = None
+
+
+@dataclass(frozen=True)
+class Settings:
+    """Where to connect and how; `origins` says where each value came from."""
+
+    base_url: str = DEFAULT_BASE_URL
+    api_key: str | None = None
+    tenant: str | None = None
+    filters: Filters = field(default_factory=dict)
+    timeout: float = DEFAULT_TIMEOUT
+    retries: int = DEFAULT_RETRIES
+    profile: str = DEFAULT_PROFILE
+    origins: Mapping[str, str] = field(default_factory=dict)
+
+    @property
+    def connect_timeout(self) -> float:
+        return min(CONNECT_TIMEOUT, self.timeout)
+
+    def request_filters(self) -> dict[str, Any]:
+        """The API's `filters` object: the tenant first, then the others."""
+        return {"tenant_id": self.tenant, **self.filters}
+
+    def check_ready(self) -> None:
+        """Refuse, before any connection, what cannot work or would leak the key."""
+        if not self.api_key:
+            raise UsageError("no API key: pass --api-key, set KBCHAT_API_KEY, or run `kbchat config set api_key KEY`")
+        if not self.tenant:
+            raise UsageError("no tenant: pass --tenant ID, set KBCHAT_TENANT, or run `kbchat config set tenant ID`")
+        check_url(self.base_url)
+
+
+def check_url(url: str) -> None:
+    """An http(s) URL with a host; plain http only to a loopback host (the key travels)."""
+    parts = urlsplit(url)
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"bad base URL {url!r}: expected http(s)://HOST[:PORT]")
+    try:
+        parts.port  # noqa: B018 - raises on a bad port
+    except ValueError as err:
+        raise UsageError(f"bad base URL {url!r}: {err}") from None
+    if parts.scheme == "http" and not is_loopback(parts.hostname):
+        raise UsageError(
+            f"refusing to send the API key over plain http to {parts.hostname}: "
+            "use https:// (http is allowed only for loopback hosts such as 127.0.0.1)"
+        )
+
+
+def is_loopback(host: str) -> bool:
+    if host.lower() == "localhost":
+        return True
+    try:
+        return ipaddress.ip_address(host.strip("[]")).is_loopback
+    except ValueError:
+        return False
+
+
+def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[str, Any]) -> Settings:
+    """Combine the layers; pure, so every precedence rule is a table test."""
+    profile_name, profile = select_profile(options.profile, env, config)
+    values: dict[str, Any] = {}
+    origins: dict[str, str] = {}
+    for key in PROFILE_KEYS:
+        given = getattr(options, key)
+        env_var = ENV_VARS.get(key)
+        if given is not None:
+            values[key], origins[key] = given, "option"
+        elif env_var and env.get(env_var):
+            values[key], origins[key] = env[env_var], f"env {env_var}"
+        elif key in profile:
+            values[key], origins[key] = profile[key], f"profile {profile_name}"
+    filters = parse_filter_table(profile.get("filters", {}), profile_name)
+    filters.update(parse_filter_options(options.filters))
+    tenant = filters.pop("tenant_id", None)
+    if tenant is not None and options.tenant is None:
+        values["tenant"], origins["tenant"] = tenant, "option --filter"
+    return Settings(
+        base_url=str(values.get("base_url", DEFAULT_BASE_URL)).rstrip("/"),
+        api_key=_optional_str(values.get("api_key")),
+        tenant=_optional_str(values.get("tenant")),
+        filters=filters,
+        timeout=to_timeout(values.get("timeout", DEFAULT_TIMEOUT), origins.get("timeout", "")),
+        retries=to_retries(values.get("retries", DEFAULT_RETRIES), origins.get("retries", "")),
+        profile=profile_name,
+        origins=origins,
+    )
+
+
+def select_profile(
+    option: str | None, env: Mapping[str, str], config: Mapping[str, Any]
+) -> tuple[str, Mapping[str, Any]]:
+    """The profile's name and table; naming a profile that does not exist is an error."""
+    profiles = config.get("profiles", {})
+    if not isinstance(profiles, dict):
+        raise ConfigError("config: [profiles] must be a table")
+    named = option or env.get("KBCHAT_PROFILE") or None
+    name = named or config.get("default_profile") or DEFAULT_PROFILE
+    if not isinstance(name, str):
+        raise ConfigError("config: default_profile must be a string")
+    table = profiles.get(name)
+    if table is None:
+        if named or name != DEFAULT_PROFILE:
+            known = ", ".join(sorted(profiles)) or "none yet"
+            raise UsageError(f"no profile {name!r} in the config file (profiles: {known})")
+        return name, {}
+    if not isinstance(table, dict):
+        raise ConfigError(f"config: [profiles.{name}] must be a table")
+    return name, table
+
+
+def parse_filter_options(items: tuple[str, ...] | list[str]) -> Filters:
+    """`--filter KEY=VALUE` items; list keys accumulate and split on commas."""
+    filters: Filters = {}
+    for item in items:
+        key, eq, value = item.partition("=")
+        key = key.strip()
+        if not eq or not key:
+            raise UsageError(f"bad filter {item!r}: expected KEY=VALUE, e.g. tag_names=Plans")
+        add_filter(filters, key, value)
+    return filters
+
+
+def add_filter(filters: Filters, key: str, value: str) -> None:
+    """Add one filter value, checking the key against the API's list."""
+    check_filter_key(key)
+    if key in LIST_FILTER_KEYS:
+        existing = filters.setdefault(key, [])
+        assert isinstance(existing, list)
+        existing.extend(part.strip() for part in value.split(",") if part.strip())
+    else:
+        filters[key] = value.strip()
+
+
+def check_filter_key(key: str) -> None:
+    if key not in FILTER_KEYS:
+        raise UsageError(f"unknown filter key {key!r}; known keys: {', '.join(FILTER_KEYS)}")
+
+
+def parse_filter_table(table: Any, profile: str) -> Filters:
+    """The `filters` table of a profile, checked like options."""
+    if not isinstance(table, dict):
+        raise ConfigError(f"config: [profiles.{profile}.filters] must be a table")
+    filters: Filters = {}
+    for key, value in table.items():
+        check_filter_key(key)
+        values = value if isinstance(value, list) else [value]
+        if not all(isinstance(v, str) for v in values):
+            raise ConfigError(f"config: filter {key} in profile {profile} must be a string or strings")
+        for v in values:
+            add_filter(filters, key, v)
+    return filters
+
+
+def to_timeout(value: Any, origin: str = "") -> float:
+    try:
+        seconds = float(value)
+    except (TypeError, ValueError):
+        seconds = -1.0
+    if not seconds > 0 or seconds == float("inf"):
+        raise UsageError(f"bad timeout {value!r}{_from(origin)}: expected a positive number of seconds")
+    return seconds
+
+
+def to_retries(value: Any, origin: str = "") -> int:
+    try:
+        count = int(value)
+    except (TypeError, ValueError):
+        count = -1
+    if not 0 <= count <= 100 or isinstance(value, bool) or isinstance(value, float):
+        raise UsageError(f"bad retries {value!r}{_from(origin)}: expected a whole number from 0 to 100")
+    return count
+
+
+def _from(origin: str) -> str:
+    return f" (from {origin})" if origin else ""
+
+
+def _optional_str(value: Any) -> str | None:
+    return None if value is None or value == "" else str(value)
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    """$KBCHAT_CONFIG, else the platform's user config dir."""
+    if env.get("KBCHAT_CONFIG"):
+        return Path(env["KBCHAT_CONFIG"]).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("kbchat", appauthor=False) / "config.toml"
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The parsed file, or {} when there is none."""
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+
+
+def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
+    """A warning when the file holds a key and others may read it."""
+    holds_key = any(isinstance(table, dict) and table.get("api_key") for table in config.get("profiles", {}).values())
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if holds_key and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"warning: {path} holds an API key and is readable by others; run: chmod 600 {path}"
+    return None
+
+
+def save_config(path: Path, config: Mapping[str, Any]) -> None:
+    """Write atomically with mode 0600: the file may hold a key."""
+    import tomli_w
+
+    path.parent.mkdir(parents=True, exist_ok=True)
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+    try:
+        with os.fdopen(fd, "wb") as file:
+            tomli_w.dump(dict(config), file)
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    finally:
+        if temp.exists():
+            temp.unlink()
+
+
+def mask_key(key: str | None) -> str:
+    """Show at most the last 4 characters, and none of a short key."""
+    if not key:
+        return "(not set)"
+    return f"****{key[-4:]}" if len(key) >= 16 else "****"

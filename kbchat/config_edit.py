@@ -1,0 +1,109 @@
+"""Pure edits of the config data for `kbchat config set|unset|show`."""
+
+from __future__ import annotations
+
+import copy
+from typing import Any
+
+from kbchat.config import (
+    LIST_FILTER_KEYS,
+    PROFILE_KEYS,
+    Settings,
+    check_filter_key,
+    check_url,
+    mask_key,
+    to_retries,
+    to_timeout,
+)
+from kbchat.errors import UsageError
+
+SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
+
+
+def set_value(config: dict[str, Any], profile: str, key: str, value: str) -> dict[str, Any]:
+    """A copy of `config` with KEY set, typed and checked like the option it stands for."""
+    new = copy.deepcopy(config)
+    if key == "default_profile":
+        new["default_profile"] = _non_empty(key, value)
+        return new
+    table = new.setdefault("profiles", {}).setdefault(profile, {})
+    if key.startswith("filters."):
+        name = key.removeprefix("filters.")
+        check_filter_key(name)
+        if name == "tenant_id":
+            raise UsageError("set the tenant with `kbchat config set tenant ID`")
+        if name in LIST_FILTER_KEYS:
+            table.setdefault("filters", {})[name] = [v.strip() for v in value.split(",") if v.strip()]
+        else:
+            table.setdefault("filters", {})[name] = _non_empty(key, value)
+        return new
+    table[key] = _typed(key, value)
+    return new
+
+
+def unset_value(config: dict[str, Any], profile: str, key: str) -> dict[str, Any]:
+    """A copy of `config` without KEY; empty tables left behind are dropped."""
+    new = copy.deepcopy(config)
+    if key == "default_profile":
+        if new.pop("default_profile", None) is None:
+            raise UsageError("default_profile is not set")
+        return new
+    _check_key(key)
+    profiles = new.get("profiles", {})
+    table = profiles.get(profile, {})
+    path = key.split(".", 1)
+    holder = table.get("filters", {}) if len(path) == 2 else table
+    if path[-1] not in holder:
+        raise UsageError(f"{key} is not set in profile {profile}")
+    del holder[path[-1]]
+    if "filters" in table and not table["filters"]:
+        del table["filters"]
+    if profile in profiles and not profiles[profile]:
+        del profiles[profile]
+    if "profiles" in new and not new["profiles"]:
+        del new["profiles"]
+    return new
+
+
+def describe(settings: Settings) -> list[str]:
+    """`key = value  (origin)` lines for `config show`; the key masked."""
+    origins = settings.origins
+    rows = [
+        ("profile", settings.profile, ""),
+        ("base_url", settings.base_url, origins.get("base_url", "default")),
+        ("api_key", mask_key(settings.api_key), origins.get("api_key", "")),
+        ("tenant", settings.tenant or "(not set)", origins.get("tenant", "")),
+        ("timeout", f"{settings.timeout:g}", origins.get("timeout", "default")),
+        ("retries", str(settings.retries), origins.get("retries", "default")),
+    ]
+    for name, value in settings.filters.items():
+        rows.append((f"filters.{name}", ",".join(value) if isinstance(value, list) else value, ""))
+    width = max(len(name) for name, _, _ in rows)
+    return [f"{name:<{width}} = {value}" + (f"  ({origin})" if origin else "") for name, value, origin in rows]
+
+
+def _typed(key: str, value: str) -> Any:
+    _check_key(key)
+    if key == "timeout":
+        return to_timeout(value)
+    if key == "retries":
+        return to_retries(value)
+    if key == "base_url":
+        value = _non_empty(key, value).rstrip("/")
+        check_url(value)  # refuse now what the client would refuse later
+        return value
+    return _non_empty(key, value)
+
+
+def _check_key(key: str) -> None:
+    name = key.removeprefix("filters.")
+    if key.startswith("filters."):
+        check_filter_key(name)
+    elif key not in PROFILE_KEYS:
+        raise UsageError(f"unknown config key {key!r}; known keys: {', '.join(SETTABLE)}")
+
+
+def _non_empty(key: str, value: str) -> str:
+    if not value.strip():
+        raise UsageError(f"{key} cannot be empty (use `kbchat config unset {key}`)")
+    return value.strip()

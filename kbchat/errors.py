@@ -1,0 +1,109 @@
+"""Every failure kbchat reports, one class per outcome, each with its exit code.
+
+    KBChatError (1)
+     ├── UsageError (2)          missing key/tenant, bad option, empty question, insecure URL
+     ├── ConfigError (2)         unreadable or invalid config file
+     ├── ConnectFailed (1)       no response after retries; names the host and the cause
+     ├── HTTPStatusError (1)     "HTTP <code> <reason>: <detail>"
+     ├── BadResponse (1)         a 200 that is not an event stream (nor a readable chat body)
+     ├── StreamIncomplete (1)    the stream broke off before [DONE]
+     │    └── StreamIdle (1)     no byte for longer than the idle timeout
+     └── Cancelled (130)         Ctrl-C while the answer streamed
+
+Lower layers raise these and never print or exit; `cli` turns one into
+`kbchat: error: …` and its exit code. An `error` event inside a stream is data,
+not an exception: it is collected by `events.Answer`.
+"""
+
+from __future__ import annotations
+
+import json
+from typing import Any, ClassVar
+
+
+class KBChatError(Exception):
+    """Base class: a failure explained to the user in one line."""
+
+    exit_code: ClassVar[int] = 1
+
+
+class UsageError(KBChatError):
+    """The command line or settings are wrong; nothing was sent."""
+
+    exit_code = 2
+
+
+class ConfigError(KBChatError):
+    """The config file cannot be read or holds a bad value."""
+
+    exit_code = 2
+
+
+class ConnectFailed(KBChatError):
+    """No HTTP response could be had, even after the retries."""
+
+
+class HTTPStatusError(KBChatError):
+    """The server answered with a status of 400 or more."""
+
+    def __init__(self, status: int, reason: str, detail: str = "") -> None:
+        self.status = status
+        text = f"HTTP {status} {reason}".rstrip()
+        super().__init__(f"{text}: {detail}" if detail else text)
+
+
+class BadResponse(KBChatError):
+    """The server answered 200 with something that is not an answer."""
+
+
+class StreamIncomplete(KBChatError):
+    """The stream ended, or broke, before [DONE]."""
+
+    def __init__(self, message: str = "the stream ended before the answer was complete") -> None:
+        super().__init__(message)
+
+
+class StreamIdle(StreamIncomplete):
+    """No byte arrived within the idle timeout."""
+
+
+class Cancelled(KBChatError):
+    """Ctrl-C while streaming; the partial answer stays where it was shown."""
+
+    exit_code = 130
+
+    def __init__(self, shown_on_screen: bool = False) -> None:
+        self.shown_on_screen = shown_on_screen  # the renderer drew [cancelled] on stderr's terminal
+        super().__init__("cancelled")
+
+
+def format_detail(detail: Any) -> str:
+    """Render an API `detail` (string, FastAPI list of {loc, msg}, or object) on one line."""
+    if detail is None:
+        return ""
+    if isinstance(detail, str):
+        return one_line(detail)
+    if isinstance(detail, list):
+        return "; ".join(filter(None, (_format_item(item) for item in detail)))
+    if isinstance(detail, dict) and ("msg" in detail or "message" in detail):
+        return _format_item(detail)
+    return one_line(json.dumps(detail, ensure_ascii=False, separators=(", ", ": ")))
+
+
+def _format_item(item: Any) -> str:
+    """One FastAPI validation entry as `loc.path: msg`, anything else compactly."""
+    if not isinstance(item, dict):
+        return format_detail(item)
+    msg = item.get("msg", item.get("message"))
+    if not isinstance(msg, str):
+        return format_detail(json.dumps(item, ensure_ascii=False))
+    loc = item.get("loc")
+    if isinstance(loc, list) and loc:
+        return one_line(f"{'.'.join(str(part) for part in loc)}: {msg}")
+    return one_line(msg)
+
+
+def one_line(text: str) -> str:
+    """Collapse whitespace and drop control characters, for a one-line diagnostic."""
+    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
+    return " ".join(cleaned.split())

@@ -1,0 +1,164 @@
+"""Knowledge-base stream events: what each SSE event means for the answer. Pure, no I/O.
+
+Wire format (API.md section 7): `data: {"event": "message", "data": {"content": "..."}}`,
+`{"event": "error", "data": {"message": "..."}}`, and a literal `[DONE]` that ends it.
+"""
+
+from __future__ import annotations
+
+import json
+import re
+from collections.abc import Iterable, Iterator
+from dataclasses import dataclass, field
+from typing import Any, NamedTuple
+
+from kbchat.errors import format_detail
+from kbchat.sse import SSEEvent, SSEParser
+
+
+class Content(NamedTuple):
+    """The next piece of the answer, to be appended verbatim (leading spaces matter)."""
+
+    text: str
+    raw: str
+
+
+class StreamError(NamedTuple):
+    """The server reported an error inside the stream; reading goes on."""
+
+    message: str
+    raw: str
+
+
+class Unknown(NamedTuple):
+    """A JSON event of a kind kbchat does not know: skipped, but shown by --json."""
+
+    kind: str
+    raw: str
+
+
+class NotJSON(NamedTuple):
+    """Data that is neither JSON nor [DONE]: skipped (noted under --verbose)."""
+
+    raw: str
+
+
+class Done(NamedTuple):
+    """The `[DONE]` marker: the answer is complete."""
+
+    raw: str = "[DONE]"
+
+
+KBEvent = Content | StreamError | Unknown | NotJSON | Done
+
+GENERIC_ERROR = "the server reported an error without a message"
+
+# The overwhelmingly common event, in the compact or spaced form servers emit. A JSON
+# string with no quote, backslash or control character means exactly its characters,
+# so a match gives what json.loads would, at a fraction of its cost.
+_PLAIN_MESSAGE = re.compile(
+    r'\{\s*"event"\s*:\s*"message"\s*,\s*"data"\s*:\s*\{\s*"content"\s*:\s*"([^"\\\x00-\x1f]*)"\s*\}\s*\}'
+)
+
+
+def decode(event: SSEEvent) -> KBEvent:
+    """Say what one SSE event means."""
+    data = event.data
+    match = _PLAIN_MESSAGE.fullmatch(data)
+    if match:
+        return Content(match[1], data)
+    if data.strip() == "[DONE]":
+        return Done(data)
+    try:
+        obj = json.loads(data)
+    except ValueError:
+        return NotJSON(data)
+    if not isinstance(obj, dict):
+        return Unknown("", data)
+    kind = obj.get("event")
+    if not isinstance(kind, str):
+        kind = event.event  # no `event` key: the SSE `event:` field names it (default message)
+    payload = obj.get("data")
+    if kind == "message":
+        text = payload.get("content") if isinstance(payload, dict) else payload
+        return Content(text, data) if isinstance(text, str) else Unknown(kind, data)
+    if kind == "error":
+        return StreamError(error_message(obj), data)
+    return Unknown(kind, data)
+
+
+def error_message(obj: dict[str, Any]) -> str:
+    """The text of an error event: data.message, data.detail, data, then top-level keys."""
+    payload = obj.get("data")
+    candidates = []
+    if isinstance(payload, dict):
+        candidates += [payload.get("message"), payload.get("detail")]
+    elif isinstance(payload, str):
+        candidates.append(payload)
+    candidates += [obj.get("message"), obj.get("detail")]
+    for candidate in candidates:
+        text = format_detail(candidate)
+        if text:
+            return text
+    return GENERIC_ERROR
+
+
+def iter_events(chunks: Iterable[bytes]) -> Iterator[KBEvent]:
+    """Bytes in, KB events out; stops right after [DONE] and closes the byte source."""
+    parser = SSEParser()
+    try:
+        for chunk in chunks:
+            for sse_event in parser.feed(chunk):
+                kb_event = decode(sse_event)
+                yield kb_event
+                if type(kb_event) is Done:
+                    return  # nothing after [DONE] is read
+        yield from map(decode, parser.close())
+    finally:
+        close = getattr(chunks, "close", None)
+        if close is not None:
+            close()
+
+
+@dataclass
+class Answer:
+    """What a stream has produced so far: shared by every renderer.
+
+    The text itself is kept only when asked (`keep_text`): plain output streams a
+    50 MB answer through in constant memory.
+    """
+
+    keep_text: bool = False
+    parts: list[str] = field(default_factory=list)
+    chars: int = 0
+    last_char: str = ""
+    errors: list[str] = field(default_factory=list)
+    finished: bool = False
+    cancelled: bool = False
+
+    def apply(self, event: KBEvent) -> str:
+        """Fold one event in; return the content it adds ("" for anything else)."""
+        kind = type(event)
+        if kind is Content:
+            text = event.text  # type: ignore[union-attr]
+            if text:
+                self.chars += len(text)
+                self.last_char = text[-1]
+                if self.keep_text:
+                    self.parts.append(text)
+            return text
+        if kind is StreamError:
+            self.errors.append(event.message)  # type: ignore[union-attr]
+        elif kind is Done:
+            self.finished = True
+        return ""
+
+    @property
+    def text(self) -> str:
+        """The whole answer (only when `keep_text` was set)."""
+        return "".join(self.parts)
+
+    @property
+    def needs_newline(self) -> bool:
+        """True when output ends mid-line: the one `\\n` the contract adds at the end."""
+        return bool(self.chars) and self.last_char != "\n"

@@ -1,0 +1,40 @@
+"""The question: words from the command line and/or text piped on stdin."""
+
+from __future__ import annotations
+
+import sys
+from collections.abc import Sequence
+
+from kbchat.errors import UsageError
+
+STDIN = "-"
+
+
+def build_question(words: Sequence[str], stdin_text: str | None) -> str:
+    """Words joined with spaces, then a blank line and the stdin text; never empty."""
+    typed = " ".join(word for word in words if word != STDIN)
+    piped = (stdin_text or "").strip()
+    question = f"{typed}\n\n{piped}" if typed.strip() and piped else typed or piped
+    if not question.strip():
+        raise UsageError('empty question: kbchat ask "your question" (or pipe it on stdin)')
+    return question.strip()
+
+
+def read_stdin(words: Sequence[str]) -> str | None:
+    """Stdin's text when it is piped in or `-` asks for it; None when it is a terminal."""
+    if STDIN not in words and stdin_is_tty():
+        return None
+    stream = sys.stdin
+    if stream is None or stream.closed:
+        return ""
+    try:
+        return stream.buffer.read().decode("utf-8", "replace")
+    except (OSError, ValueError):
+        return ""
+
+
+def stdin_is_tty() -> bool:
+    try:
+        return sys.stdin is not None and sys.stdin.isatty()
+    except (AttributeError, ValueError):
+        return False

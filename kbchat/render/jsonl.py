@@ -1,0 +1,34 @@
+"""--json: one line per stream event as it arrives, the payload as the server sent it."""
+
+from __future__ import annotations
+
+import json
+from collections.abc import Iterable
+
+from kbchat.events import Answer, Done, KBEvent, NotJSON
+from kbchat.render import Terminal
+
+
+class JSONLinesRenderer:
+    """JSON Lines for `jq`: every JSON event, known kind or not; [DONE] is not JSON."""
+
+    def __init__(self, term: Terminal) -> None:
+        self.term = term
+
+    def render(self, events: Iterable[KBEvent]) -> Answer:
+        answer = Answer()
+        out = self.term.out
+        try:
+            for event in events:
+                answer.apply(event)
+                if type(event) in (Done, NotJSON):
+                    continue
+                raw = event.raw
+                if "\n" in raw or "\r" in raw:  # several data: lines; keep it one line
+                    raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
+                out.write(raw + "\n")
+                out.flush()
+        except KeyboardInterrupt:
+            answer.cancelled = True
+            raise
+        return answer
