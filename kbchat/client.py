@@ -150,7 +150,7 @@ class KBClient:
 
 
 def backoff(attempt: int) -> float:
-    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s … each scaled by 0.5–1."""
+    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s … each scaled by 0.5 to 1."""
     return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0)
 
 

@@ -219,7 +219,7 @@ def to_retries(value: Any, origin: str = "") -> int:
         count = int(value)
     except (TypeError, ValueError):
         count = -1
-    if not 0 <= count <= 100 or isinstance(value, bool) or isinstance(value, float):
+    if not 0 <= count <= 100 or isinstance(value, bool | float):
         raise UsageError(f"bad retries {value!r}{_from(origin)}: expected a whole number from 0 to 100")
     return count
 

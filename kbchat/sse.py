@@ -55,7 +55,7 @@ class SSEParser:
             self._pending.append(rest)
         # A CR ends a line at once (no waiting to see whether LF follows); a LF that
         # does follow, in the next chunk, is the second half of a CRLF and is skipped.
-        self._skip_lf = complete[-1] == 0x0D
+        self._skip_lf = not rest and complete[-1] == 0x0D
         # CR and LF never occur inside a UTF-8 multibyte sequence, so decoding whole
         # lines keeps split characters intact; invalid bytes become U+FFFD.
         text = complete.decode("utf-8", "replace")
@@ -97,12 +97,10 @@ class SSEParser:
             self._data.append(value)
         elif name == "event":
             self._event = value
-        elif name == "id":
-            if "\0" not in value:
-                self._last_id = value
-        elif name == "retry":
-            if value.isascii() and value.isdigit():
-                self.retry = int(value)
+        elif name == "id" and "\0" not in value:
+            self._last_id = value
+        elif name == "retry" and value.isascii() and value.isdigit():
+            self.retry = int(value)
         # any other field name is ignored
 
 

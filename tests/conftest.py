@@ -1,0 +1,58 @@
+"""Shared fixtures: a clean environment, the scripted loopback server, a kbchat runner."""
+
+from __future__ import annotations
+
+import os
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.scripted_server import ScriptedServer
+
+KEY = "sk-test-5ecret-key-do-not-print"
+
+
+@pytest.fixture(autouse=True)
+def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
+    """No setting from the developer's shell or config file leaks into a test."""
+    for name in list(os.environ):
+        if name.startswith("KBCHAT_") or name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
+            monkeypatch.delenv(name, raising=False)
+    monkeypatch.setenv("KBCHAT_CONFIG", str(tmp_path / "config.toml"))
+
+
+@pytest.fixture
+def server() -> Iterator[ScriptedServer]:
+    with ScriptedServer() as running:
+        yield running
+
+
+def kbchat_env(**extra: str) -> dict[str, str]:
+    env = {k: v for k, v in os.environ.items() if not k.startswith("KBCHAT_")}
+    env.update(KBCHAT_CONFIG=os.environ["KBCHAT_CONFIG"], PYTHONUNBUFFERED="", **extra)
+    env.pop("PYTHONUNBUFFERED")
+    return env
+
+
+def run_kbchat(
+    *args: str, input: bytes | None = None, timeout: float = 20, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """kbchat as a real subprocess: stdin from `input` (else /dev/null), output captured."""
+    result = subprocess.run(
+        [sys.executable, "-m", "kbchat", *args],
+        input=input,
+        stdin=None if input is not None else subprocess.DEVNULL,
+        capture_output=True,
+        timeout=timeout,
+        env=env or kbchat_env(),
+    )
+    return subprocess.CompletedProcess(
+        result.args, result.returncode, result.stdout.decode("utf-8"), result.stderr.decode("utf-8")
+    )
+
+
+def ask_args(server: ScriptedServer, *extra: str) -> list[str]:
+    return ["ask", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme", *extra]

@@ -1,0 +1,182 @@
+"""KBClient against `responses`: request shape, status errors, retries, odd bodies."""
+
+from __future__ import annotations
+
+import email.utils
+
+import pytest
+import requests
+import responses
+from responses import matchers
+
+from kbchat import __version__
+from kbchat.client import BACKOFF_CAP, KBClient, backoff, retry_delay
+from kbchat.config import Settings
+from kbchat.errors import BadResponse, ConnectFailed, HTTPStatusError
+from kbchat.events import Content, Done, iter_events
+from tests.scripted_server import sse
+
+BASE = "https://kb.example"
+URL = BASE + "/v1/kb/chat/stream"
+SETTINGS = Settings(base_url=BASE, api_key="sk-key", tenant="acme", retries=2)
+FILTERS = {"tenant_id": "acme"}
+
+
+def client(settings: Settings = SETTINGS) -> tuple[KBClient, list[float]]:
+    slept: list[float] = []
+    return KBClient(settings, sleep=slept.append), slept
+
+
+def body(kb: KBClient, query: str = "q") -> bytes:
+    return b"".join(kb.stream_chat(query, FILTERS))
+
+
+@responses.activate
+def test_request_shape() -> None:
+    responses.post(
+        URL,
+        body=sse("hi"),
+        content_type="text/event-stream",
+        match=[
+            matchers.json_params_matcher(
+                {"query": "what are plans", "filters": {"tenant_id": "acme", "tag_names": ["A"]}}
+            ),
+            matchers.header_matcher(
+                {"x-api-key": "sk-key", "Accept": "text/event-stream", "User-Agent": f"kbchat/{__version__}"}
+            ),
+        ],
+    )
+    kb, _ = client()
+    assert b"".join(kb.stream_chat("what are plans", {"tenant_id": "acme", "tag_names": ["A"]})) == sse("hi")
+
+
+@pytest.mark.parametrize(
+    ("status", "json_body", "text_body", "message"),
+    [
+        (400, {"detail": "tenant_id is required in filters"}, None, "HTTP 400 Bad Request: tenant_id is required in filters"),
+        (401, {"detail": "Not authenticated"}, None, "HTTP 401 Unauthorized: Not authenticated"),
+        (422, {"detail": [{"loc": ["body", "query"], "msg": "Field required", "type": "missing"}]}, None,
+         "HTTP 422 Unprocessable Entity: body.query: Field required"),
+        (403, {"detail": {"code": "forbidden", "tenant": "x"}}, None, 'HTTP 403 Forbidden: {"code": "forbidden", "tenant": "x"}'),
+        (404, {"response": {"detail": "gone"}}, None, "HTTP 404 Not Found: gone"),
+        (400, {"error_message": "old envelope"}, None, "HTTP 400 Bad Request: old envelope"),
+        (500, None, "<html>Internal</html>", "HTTP 500 Internal Server Error"),
+        (405, {}, None, "HTTP 405 Method Not Allowed"),
+    ],
+)  # fmt: skip
+@responses.activate
+def test_status_errors(status: int, json_body: object, text_body: str | None, message: str) -> None:
+    if json_body is not None:
+        responses.post(URL, json=json_body, status=status)
+    else:
+        responses.post(URL, body=text_body, status=status, content_type="text/html")
+    kb, _ = client(Settings(base_url=BASE, api_key="k", tenant="t", retries=0))
+    with pytest.raises(HTTPStatusError) as info:
+        body(kb)
+    assert str(info.value) == message
+    assert info.value.status == status
+
+
+@responses.activate
+def test_retries_503_then_answers() -> None:
+    responses.post(URL, json={"detail": "busy"}, status=503)
+    responses.post(URL, body=sse("ok"), content_type="text/event-stream")
+    kb, slept = client()
+    assert body(kb) == sse("ok")
+    assert len(slept) == 1 and 0.25 <= slept[0] <= 0.5
+
+
+@responses.activate
+def test_429_honours_retry_after() -> None:
+    responses.post(URL, json={"detail": "slow down"}, status=429, headers={"Retry-After": "2"})
+    responses.post(URL, body=sse("ok"), content_type="text/event-stream")
+    kb, slept = client()
+    assert body(kb) == sse("ok")
+    assert slept == [2.0]
+
+
+@responses.activate
+def test_gives_up_after_the_retries_with_the_last_status() -> None:
+    for _ in range(3):
+        responses.post(URL, json={"detail": "still down"}, status=503, headers={"Retry-After": "0"})
+    kb, slept = client()
+    with pytest.raises(HTTPStatusError, match="HTTP 503 Service Unavailable: still down"):
+        body(kb)
+    assert slept == [0.0, 0.0]
+
+
+@responses.activate
+def test_4xx_is_not_retried() -> None:
+    responses.post(URL, json={"detail": "Invalid filter: x"}, status=400)
+    kb, slept = client()
+    with pytest.raises(HTTPStatusError):
+        body(kb)
+    assert slept == [] and len(responses.calls) == 1
+
+
+@responses.activate
+def test_connection_errors_are_retried_then_reported() -> None:
+    responses.post(URL, body=requests.ConnectionError("refused"))
+    kb, slept = client()
+    with pytest.raises(ConnectFailed, match=r"cannot connect to kb.example:443: .* \(after 3 attempts\)"):
+        body(kb)
+    assert len(slept) == 2
+
+
+@responses.activate
+def test_tls_errors_are_not_retried() -> None:
+    responses.post(URL, body=requests.exceptions.SSLError("certificate verify failed"))
+    kb, slept = client()
+    with pytest.raises(ConnectFailed, match="TLS error"):
+        body(kb)
+    assert slept == []
+
+
+@responses.activate
+def test_read_timeout_before_headers() -> None:
+    responses.post(URL, body=requests.ReadTimeout("slow"))
+    kb, _ = client()
+    with pytest.raises(ConnectFailed, match=r"no response from kb\.example within 60 s"):
+        body(kb)
+
+
+@responses.activate
+def test_a_json_chat_body_instead_of_a_stream_is_accepted() -> None:
+    responses.post(URL, json={"answer": "Plans start at $9.", "sources": []})
+    kb, _ = client()
+    events = list(iter_events(kb.stream_chat("q", FILTERS)))
+    assert [(type(e), getattr(e, "text", None)) for e in events] == [(Content, "Plans start at $9."), (Done, None)]
+
+
+@pytest.mark.parametrize(
+    ("kwargs", "message"),
+    [
+        ({"json": {"detail": "tenant unknown"}}, "answered 200 with an error: tenant unknown"),
+        ({"body": "<html>hi</html>", "content_type": "text/html"}, "expected an event stream, but the server sent text/html"),
+        ({"json": {"items": []}}, "expected an event stream, but the server sent application/json"),
+    ],
+)  # fmt: skip
+@responses.activate
+def test_a_200_that_is_not_a_stream(kwargs: dict[str, object], message: str) -> None:
+    responses.post(URL, **kwargs)  # type: ignore[arg-type]
+    kb, _ = client()
+    with pytest.raises(BadResponse, match=message):
+        body(kb)
+
+
+def test_retry_delay_rules() -> None:
+    now = 1_700_000_000.0
+    assert retry_delay({"Retry-After": "3"}, 0, now) == 3.0
+    assert retry_delay({"Retry-After": "600"}, 0, now) == BACKOFF_CAP
+    assert retry_delay({"Retry-After": email.utils.formatdate(now + 5, usegmt=True)}, 0, now) == 5.0
+    assert retry_delay({"X-RateLimit-Reset": "4"}, 0, now) == 4.0
+    assert retry_delay({"X-RateLimit-Reset": str(now + 7)}, 0, now) == 7.0
+    assert retry_delay({"X-RateLimit-Reset": str(now - 7)}, 0, now) == 0.0
+    assert retry_delay({"Retry-After": "1", "X-RateLimit-Reset": "9"}, 0, now) == 1.0
+    assert 0.5 <= retry_delay({"Retry-After": "soon"}, 1, now) <= 1.0
+    assert 0.25 <= retry_delay({}, 0, now) <= 0.5
+
+
+def test_backoff_grows_and_is_capped() -> None:
+    assert 2.0 <= backoff(3) <= 4.0
+    assert backoff(20) <= BACKOFF_CAP
