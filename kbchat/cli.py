@@ -102,7 +102,10 @@ def root(
 
 @app.command()
 def ask(
-    question: Annotated[list[str] | None, typer.Argument(metavar="QUESTION", show_default=False, hidden=True)] = None,
+    question: Annotated[
+        list[str] | None,
+        typer.Argument(metavar="QUESTION...", help="the question; - reads it from stdin", show_default=False),
+    ] = None,
     base_url: BaseURL = None,
     api_key: APIKey = None,
     tenant: Tenant = None,

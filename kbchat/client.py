@@ -6,12 +6,10 @@ chunked or close-delimited; `iter_content`/`iter_lines` wait for buffers to fill
 
 from __future__ import annotations
 
-import email.utils
 import http
 import json
 import random
 import socket
-import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
@@ -162,6 +160,8 @@ def retry_delay(headers: Any, attempt: int, now: float | None = None) -> float:
         try:
             return _clamp(float(retry_after))
         except ValueError:
+            import email.utils  # an HTTP date is rare: import only for it
+
             try:
                 return _clamp(email.utils.parsedate_to_datetime(retry_after).timestamp() - now)
             except (TypeError, ValueError):
@@ -241,6 +241,8 @@ def _cause(err: BaseException, connect_timeout: float) -> str:
         return f"timed out after {connect_timeout:g} s"
     if _find(err, socket.gaierror):
         return "cannot resolve the host name"
+    import ssl
+
     tls = _find(err, ssl.SSLError)
     if tls is not None or isinstance(err, requests.exceptions.SSLError):
         reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or "handshake failed"

@@ -49,13 +49,21 @@ class Done(NamedTuple):
     raw: str = "[DONE]"
 
 
-KBEvent = Content | StreamError | Unknown | NotJSON | Done
+class Pause(NamedTuple):
+    """All that has arrived is out: the next event waits on the network. Renderers flush here."""
+
+
+PAUSE = Pause()
+
+KBEvent = Content | StreamError | Unknown | NotJSON | Done | Pause
 
 GENERIC_ERROR = "the server reported an error without a message"
 
 # The overwhelmingly common event, in the compact or spaced form servers emit. A JSON
 # string with no quote, backslash or control character means exactly its characters,
-# so a match gives what json.loads would, at a fraction of its cost.
+# so a match gives what json.loads would, at a fraction of its cost. Only for short
+# events: on long ones the regex engine is slower than json's C scanner.
+_FAST_PATH_LIMIT = 512
 _PLAIN_MESSAGE = re.compile(
     r'\{\s*"event"\s*:\s*"message"\s*,\s*"data"\s*:\s*\{\s*"content"\s*:\s*"([^"\\\x00-\x1f]*)"\s*\}\s*\}'
 )
@@ -64,9 +72,10 @@ _PLAIN_MESSAGE = re.compile(
 def decode(event: SSEEvent) -> KBEvent:
     """Say what one SSE event means."""
     data = event.data
-    match = _PLAIN_MESSAGE.fullmatch(data)
-    if match:
-        return Content(match[1], data)
+    if len(data) < _FAST_PATH_LIMIT:
+        match = _PLAIN_MESSAGE.fullmatch(data)
+        if match:
+            return Content(match[1], data)
     if data.strip() == "[DONE]":
         return Done(data)
     try:
@@ -104,15 +113,22 @@ def error_message(obj: dict[str, Any]) -> str:
 
 
 def iter_events(chunks: Iterable[bytes]) -> Iterator[KBEvent]:
-    """Bytes in, KB events out; stops right after [DONE] and closes the byte source."""
+    """Bytes in, KB events out, a Pause after each read's events; stops right after [DONE].
+
+    Renderers write each Content at once and flush at each Pause: a read's events
+    arrived together, so one flush for all of them is as early as one for each.
+    """
     parser = SSEParser()
     try:
         for chunk in chunks:
-            for sse_event in parser.feed(chunk):
+            sse_events = parser.feed(chunk)
+            for sse_event in sse_events:
                 kb_event = decode(sse_event)
                 yield kb_event
                 if type(kb_event) is Done:
                     return  # nothing after [DONE] is read
+            if sse_events:
+                yield PAUSE
         yield from map(decode, parser.close())
     finally:
         close = getattr(chunks, "close", None)

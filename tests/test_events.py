@@ -10,6 +10,7 @@ from hypothesis import strategies as st
 
 from kbchat.events import (
     GENERIC_ERROR,
+    PAUSE,
     Answer,
     Content,
     Done,
@@ -83,7 +84,13 @@ def test_iter_events_stops_after_done_and_closes_the_source() -> None:
 
 def test_iter_events_without_done_just_ends() -> None:
     events = list(iter_events([sse("part", done=False), b"data: unterminated"]))
-    assert events == [Content("part", '{"event": "message", "data": {"content": "part"}}')]
+    assert events == [Content("part", '{"event": "message", "data": {"content": "part"}}'), PAUSE]
+
+
+def test_a_pause_follows_each_read_that_completed_events() -> None:
+    reads = [sse("a", "b", done=False), b'data: {"event":"message",', b'"data":{"content":"c"}}\n\n', sse()]
+    kinds = [type(e).__name__ for e in iter_events(reads)]
+    assert kinds == ["Content", "Content", "Pause", "Content", "Pause", "Done"]
 
 
 def test_answer_folds_events() -> None:

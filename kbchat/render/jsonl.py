@@ -5,7 +5,7 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from kbchat.events import Answer, Done, KBEvent, NotJSON
+from kbchat.events import Answer, Done, KBEvent, NotJSON, Pause
 from kbchat.render import Terminal
 
 
@@ -20,15 +20,20 @@ class JSONLinesRenderer:
         out = self.term.out
         try:
             for event in events:
+                kind = type(event)
+                if kind is Pause:
+                    out.flush()
+                    continue
                 answer.apply(event)
-                if type(event) in (Done, NotJSON):
+                if kind is Done or kind is NotJSON:
                     continue
                 raw = event.raw
                 if "\n" in raw or "\r" in raw:  # several data: lines; keep it one line
                     raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
                 out.write(raw + "\n")
-                out.flush()
         except KeyboardInterrupt:
             answer.cancelled = True
             raise
+        finally:
+            out.flush()
         return answer

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections.abc import Iterable, Iterator
 from typing import TextIO
 
-from kbchat.events import Answer, Content, KBEvent
+from kbchat.events import Answer, Content, KBEvent, Pause
 from kbchat.render import Terminal
 from kbchat.render.safe import terminal_safe
 
@@ -27,10 +27,12 @@ class PlainRenderer:
         clean = terminal_safe if self.safe else None
         try:
             for event in events:
+                if type(event) is Pause:
+                    out.flush()
+                    continue
                 text = answer.apply(event)
                 if text:
                     out.write(clean(text) if clean else text)
-                    out.flush()
         except KeyboardInterrupt:
             answer.cancelled = True
             raise
@@ -53,8 +55,10 @@ def copy_content(events: Iterable[KBEvent], file: TextIO) -> Iterator[KBEvent]:
     answer = Answer()
     try:
         for event in events:
-            if type(event) is Content:
+            kind = type(event)
+            if kind is Content:
                 file.write(answer.apply(event))
+            elif kind is Pause:
                 file.flush()
             yield event
     finally:
