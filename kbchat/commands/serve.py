@@ -1,0 +1,117 @@
+"""`kbchat serve` and `kbchat demo`: the local knowledge base, and a no-setup tour of it."""
+
+from __future__ import annotations
+
+import secrets
+import sys
+from pathlib import Path
+from typing import Annotated
+
+import typer
+
+from kbchat.commands.common import (
+    JSON,
+    Debug,
+    NoColor,
+    NoMarkdown,
+    Output,
+    Plain,
+    Question,
+    Rich,
+    Verbose,
+    choose_mode,
+    reported,
+)
+
+DEMO_TENANT = "demo"
+
+
+def serve(
+    docs: Annotated[
+        Path | None,
+        typer.Option(
+            "--docs", metavar="DIR", help="folder of .md/.txt files; subfolders are tenants [default: the sample]"
+        ),
+    ] = None,
+    host: Annotated[
+        str, typer.Option("--host", metavar="HOST", help="address to bind; non-loopback needs --api-key")
+    ] = "127.0.0.1",
+    port: Annotated[int, typer.Option("--port", metavar="PORT", help="port; 0 picks a free one")] = 8765,
+    api_key: Annotated[
+        str | None,
+        typer.Option(
+            "--api-key",
+            metavar="KEY",
+            help="require this x-api-key [env KBCHAT_SERVE_API_KEY]",
+            envvar="KBCHAT_SERVE_API_KEY",
+        ),
+    ] = None,
+    pace: Annotated[
+        float, typer.Option("--pace", metavar="SECONDS", help="pause between streamed pieces; 0 = no pause")
+    ] = 0.02,
+    cache_dir: Annotated[
+        Path | None, typer.Option("--cache-dir", metavar="DIR", help="where the index is kept")
+    ] = None,
+    debug: Debug = False,
+) -> None:
+    """Serve a folder of documents over the knowledge-base API, on 127.0.0.1.
+
+    Extractive answers from a SQLite full-text index (BM25); no model is involved.
+    Files at the top of DIR belong to tenant `demo`; each subfolder is a tenant.
+    """
+    from kbchat.server.run import SAMPLE_DOCS, start_server, stop
+
+    with reported(debug):
+        server = start_server(docs or SAMPLE_DOCS, host, port, api_key, pace, cache_dir, log=sys.stderr)
+        stats = server.index.stats()
+        tenants = ", ".join(stats["tenants"]) or "none yet"
+        print(f"kbchat serve: {stats['documents']} documents, {stats['passages']} passages from {server.index.docs}; "
+              f"tenants: {tenants}; key {'required' if api_key else 'not required'}", file=sys.stderr)  # fmt: skip
+        print(f"listening on {server.url}", flush=True)
+        try:
+            server.serve_forever()
+        except KeyboardInterrupt:
+            print("kbchat serve: stopped", file=sys.stderr)
+        finally:
+            stop(server)
+
+
+def demo(
+    question: Question = None,
+    rich: Rich = False,
+    plain: Plain = False,
+    json: JSON = False,
+    output: Output = None,
+    no_markdown: NoMarkdown = False,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+    debug: Debug = False,
+) -> None:
+    """Try kbchat on a bundled sample knowledge base: no key, no tenant, no network.
+
+    Starts the local server on a free loopback port over the sample documents of a
+    fictional company, then answers QUESTION (or opens the chat).
+    """
+    from kbchat.config import Settings
+    from kbchat.render import Mode, Terminal
+    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+
+    term = Terminal.from_std(no_color=no_color)
+    with reported(debug):
+        mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
+        key = secrets.token_urlsafe(24)
+        server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None)
+        serve_in_background(server)
+        try:
+            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT)
+            count = server.index.stats()["documents"]
+            print(f"kbchat demo: the local sample knowledge base ({count} documents about a fictional company) "
+                  f"at {server.url}; answers are quoted from it, no AI model", file=sys.stderr)  # fmt: skip
+            from kbchat.question import build_question, read_stdin
+
+            text = build_question(question or [], read_stdin(question or []))
+            from kbchat.ask import run_ask
+
+            run_ask(text, settings, term, mode, output=output, verbose=verbose)
+        finally:
+            stop(server)

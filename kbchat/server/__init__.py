@@ -1,0 +1,1 @@
+"""The local knowledge base behind `kbchat serve` and `kbchat demo`: same HTTP API, no model."""

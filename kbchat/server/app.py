@@ -1,0 +1,320 @@
+"""The HTTP side of the local knowledge base: the API's endpoints, bodies and errors.
+
+Standard library only: a thread per connection, JSON bodies, SSE over chunked
+transfer encoding written with `sse.encode_event`, the same wire format as the
+service (`data: {"event":"message",...}`, `data: [DONE]`).
+"""
+
+from __future__ import annotations
+
+import hmac
+import json
+import socket
+import sys
+import threading
+import time
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
+from typing import Any, TextIO
+
+from kbchat import __version__
+from kbchat.config import FILTER_KEYS, LIST_FILTER_KEYS
+from kbchat.server.answer import compose_answer, pieces
+from kbchat.server.index import Index
+from kbchat.sse import encode_event
+
+MAX_BODY = 1 << 20
+MAX_LIMIT = 100
+ANSWER_PASSAGES = 3
+DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed
+
+
+class RequestError(Exception):
+    """An error response: status and the `detail` of its body."""
+
+    def __init__(self, status: int, detail: Any) -> None:
+        super().__init__(str(detail))
+        self.status = status
+        self.detail = detail
+
+
+@dataclass
+class StreamCounters:
+    active: int = 0
+    completed: int = 0
+    cancelled: int = 0
+    lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, **deltas: int) -> None:
+        with self.lock:
+            for name, delta in deltas.items():
+                setattr(self, name, getattr(self, name) + delta)
+
+
+class KBServer(ThreadingHTTPServer):
+    """The server; request handlers read their settings from it."""
+
+    daemon_threads = True
+    allow_reuse_address = True
+
+    def __init__(
+        self,
+        address: tuple[str, int],
+        index: Index,
+        api_key: str | None = None,
+        pace: float = DEFAULT_PACE,
+        log: TextIO | None = sys.stderr,
+    ) -> None:
+        if ":" in address[0]:
+            self.address_family = socket.AF_INET6
+        super().__init__(address, Handler)
+        self.index = index
+        self.api_key = api_key
+        self.pace = pace
+        self.log = log
+        self.streams = StreamCounters()
+        self.started = time.time()
+
+    @property
+    def url(self) -> str:
+        host, port = self.server_address[:2]
+        return f"http://{host}:{port}"
+
+
+Route = Callable[["Handler", dict[str, Any]], None]
+
+
+class Handler(BaseHTTPRequestHandler):
+    server: KBServer
+    protocol_version = "HTTP/1.1"
+    server_version = f"kbchat-serve/{__version__}"
+
+    def do_GET(self) -> None:
+        self._dispatch("GET")
+
+    def do_POST(self) -> None:
+        self._dispatch("POST")
+
+    def do_PUT(self) -> None:
+        self._dispatch("PUT")
+
+    def do_DELETE(self) -> None:
+        self._dispatch("DELETE")
+
+    def do_PATCH(self) -> None:
+        self._dispatch("PATCH")
+
+    def _dispatch(self, method: str) -> None:
+        started = time.monotonic()
+        self.status = 0
+        self.body_read = False
+        path = self.path.split("?", 1)[0]
+        try:
+            routes = ROUTES.get(path)
+            if routes is None:
+                raise RequestError(404, "Not Found")
+            route = routes.get(method)
+            if route is None:
+                self.allow = ", ".join(routes)
+                raise RequestError(405, "Method Not Allowed")
+            if path != "/health":
+                self._check_key()
+            route(self, self._body() if method == "POST" else {})
+        except RequestError as err:
+            if not self.body_read and self.headers.get("Content-Length", "0") not in ("", "0"):
+                self.close_connection = True  # an unread body must not be taken for the next request
+            self._send_json(err.status, {"detail": err.detail})
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True
+        finally:
+            self._access_log(method, path, started)
+
+    # --- request checks ---------------------------------------------------------------
+
+    def _check_key(self) -> None:
+        if self.server.api_key is None:
+            return
+        given = self.headers.get("x-api-key", "")
+        if not hmac.compare_digest(given.encode(), self.server.api_key.encode()):
+            raise RequestError(401, "Invalid or missing API key")
+
+    def _body(self) -> dict[str, Any]:
+        try:
+            length = int(self.headers.get("Content-Length", "0"))
+        except ValueError:
+            raise RequestError(400, "Invalid Content-Length") from None
+        if length > MAX_BODY:
+            raise RequestError(413, f"Request body too large (limit {MAX_BODY} bytes)")
+        raw = self.rfile.read(length) if length > 0 else b""
+        self.body_read = True
+        try:
+            body = json.loads(raw)
+        except ValueError as err:
+            raise RequestError(422, [_problem(["body"], f"JSON decode error: {err}", "json_invalid")]) from None
+        if not isinstance(body, dict):
+            raise RequestError(422, [_problem(["body"], "Input should be a valid dictionary", "dict_type")])
+        return body
+
+    # --- responses ------------------------------------------------------------------
+
+    def _send_json(self, status: int, body: Any) -> None:
+        data = json.dumps(body, ensure_ascii=False).encode()
+        self.status = status
+        self.send_response(status)
+        self.send_header("Content-Type", "application/json")
+        self.send_header("Content-Length", str(len(data)))
+        if status == 405:
+            self.send_header("Allow", self.allow)
+        if self.close_connection:
+            self.send_header("Connection", "close")
+        self.end_headers()
+        self.wfile.write(data)
+
+    def _send_stream(self, answer: str) -> None:
+        self.status = 200
+        self.send_response(200)
+        self.send_header("Content-Type", "text/event-stream; charset=utf-8")
+        self.send_header("Cache-Control", "no-cache")
+        self.send_header("X-Accel-Buffering", "no")
+        self.send_header("Transfer-Encoding", "chunked")
+        self.end_headers()
+        streams = self.server.streams
+        streams.add(active=1)
+        try:
+            for i, piece in enumerate(pieces(answer)):
+                if i and self.server.pace:
+                    time.sleep(self.server.pace)
+                message = {"event": "message", "data": {"content": piece}}
+                self._chunk(encode_event(json.dumps(message, ensure_ascii=False)))
+            self._chunk(encode_event("[DONE]"))
+            self.wfile.write(b"0\r\n\r\n")
+            streams.add(completed=1)
+        except (BrokenPipeError, ConnectionResetError):
+            self.close_connection = True  # the client left: generation stops here
+            self.status = 499
+            streams.add(cancelled=1)
+            raise
+        finally:
+            streams.add(active=-1)
+
+    def _chunk(self, data: bytes) -> None:
+        self.wfile.write(b"%x\r\n%s\r\n" % (len(data), data))
+        self.wfile.flush()
+
+    def _access_log(self, method: str, path: str, started: float) -> None:
+        log = self.server.log
+        if log is None:
+            return
+        elapsed = (time.monotonic() - started) * 1000
+        status = "cancelled" if self.status == 499 else self.status
+        print(f'{self.client_address[0]} "{method} {path}" {status} {elapsed:.1f}ms', file=log, flush=True)
+
+    def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
+        """Replaced by one access-log line per request, written when it ends."""
+
+    def log_error(self, format: str, *args: Any) -> None:
+        """Malformed requests are answered; no separate noise."""
+
+
+# --- endpoints --------------------------------------------------------------------------
+
+
+def health(handler: Handler, body: dict[str, Any]) -> None:
+    handler._send_json(200, {"status": "ok"})
+
+
+def health_detailed(handler: Handler, body: dict[str, Any]) -> None:
+    server = handler.server
+    streams = server.streams
+    handler._send_json(200, {
+        "status": "ok",
+        "version": __version__,
+        "uptime_seconds": round(time.time() - server.started, 3),
+        "index": {**server.index.stats(), "docs": str(server.index.docs)},
+        "streams": {"active": streams.active, "completed": streams.completed, "cancelled": streams.cancelled},
+    })  # fmt: skip
+
+
+def search(handler: Handler, body: dict[str, Any]) -> None:
+    query, filters = read_query(body)
+    limit = read_limit(body.get("limit", 10))
+    hits, total = handler.server.index.search(query, filters, limit)
+    items = [{"id": hit.id, "score": hit.score, "payload": hit.payload()} for hit in hits]
+    handler._send_json(200, {"items": items, "total_found": total})
+
+
+def chat(handler: Handler, body: dict[str, Any]) -> None:
+    query, filters = read_query(body)
+    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES)
+    sources = [
+        {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id, "text": h.text}
+        for h in hits
+    ]
+    handler._send_json(200, {"answer": compose_answer(query, hits), "sources": sources})
+
+
+def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
+    query, filters = read_query(body)
+    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES)
+    handler._send_stream(compose_answer(query, hits))
+
+
+ROUTES: dict[str, dict[str, Route]] = {
+    "/health": {"GET": health},
+    "/health/detailed": {"GET": health_detailed},
+    "/v1/kb/search": {"POST": search},
+    "/v1/kb/chat": {"POST": chat},
+    "/v1/kb/chat/stream": {"POST": chat_stream},
+}
+
+
+# --- request bodies ----------------------------------------------------------------------
+
+
+def read_query(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
+    """`query` and `filters` checked with the service's documented messages."""
+    query = body.get("query")
+    if query is not None and not isinstance(query, str):
+        raise RequestError(422, [_problem(["body", "query"], "Input should be a valid string", "string_type")])
+    if not query or not query.strip():
+        raise RequestError(400, "query is required")
+    return query, read_filters(body.get("filters"))
+
+
+def read_filters(filters: Any) -> dict[str, Any]:
+    if filters is None:
+        raise RequestError(400, "tenant_id is required in filters")
+    if not isinstance(filters, dict):
+        raise RequestError(422, [_problem(["body", "filters"], "Input should be a valid dictionary", "dict_type")])
+    checked: dict[str, Any] = {}
+    for key, value in filters.items():
+        if key not in FILTER_KEYS:
+            raise RequestError(400, f"Invalid filter: {key}")
+        if value is None:
+            continue
+        if key in LIST_FILTER_KEYS:
+            value = [value] if isinstance(value, str) else value
+            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
+                problem = _problem(["body", "filters", key], "Input should be a valid list of strings", "list_type")
+                raise RequestError(422, [problem])
+        elif not isinstance(value, str):
+            raise RequestError(
+                422, [_problem(["body", "filters", key], "Input should be a valid string", "string_type")]
+            )
+        checked[key] = value
+    if not checked.get("tenant_id"):
+        raise RequestError(400, "tenant_id is required in filters")
+    return checked
+
+
+def read_limit(limit: Any) -> int:
+    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
+        problem = _problem(["body", "limit"], f"Input should be a whole number from 1 to {MAX_LIMIT}", "int_range")
+        raise RequestError(422, [problem])
+    return limit
+
+
+def _problem(loc: list[str], msg: str, kind: str) -> dict[str, Any]:
+    """One FastAPI-style validation entry."""
+    return {"loc": loc, "msg": msg, "type": kind}

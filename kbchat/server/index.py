@@ -1,0 +1,337 @@
+"""The local knowledge base's search engine: SQLite FTS5 with BM25 ranking.
+
+Every subfolder of the docs folder is a tenant; files at the top belong to tenant
+`demo`. The index lives in a cache file, is brought up to date by comparing each
+file's size and mtime with what was indexed (so an unchanged folder starts at once),
+and a watcher thread picks up changed files while the server runs.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import hashlib
+import json
+import os
+import queue
+import re
+import sqlite3
+import threading
+import time
+from collections.abc import Iterator
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any
+
+from kbchat.server.documents import SUFFIXES, parse_document, title_from_path
+
+TOP_LEVEL_TENANT = "demo"
+SCHEMA_VERSION = "1"
+SOURCE = "document"
+TYPE_NAME = "Document"
+_WORD = re.compile(r"\w+", re.UNICODE)
+STOPWORDS = frozenset({
+    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in",
+    "is", "it", "me", "of", "on", "or", "our", "so", "that", "the", "this", "to", "we", "what", "when",
+    "where", "which", "who", "why", "will", "with", "you", "your", "about", "there", "their", "they",
+    "have", "has", "had", "was", "were", "my",
+})  # fmt: skip
+
+SCHEMA = """
+PRAGMA journal_mode = WAL;
+CREATE TABLE IF NOT EXISTS meta (key TEXT PRIMARY KEY, value TEXT);
+CREATE TABLE IF NOT EXISTS documents (
+    id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, mtime_ns INTEGER, size INTEGER,
+    tenant TEXT NOT NULL, elemental_id TEXT NOT NULL, title TEXT, category TEXT, tags TEXT);
+CREATE INDEX IF NOT EXISTS documents_tenant ON documents (tenant);
+CREATE TABLE IF NOT EXISTS passages (id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, seq INTEGER, heading TEXT);
+CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
+CREATE TABLE IF NOT EXISTS tags (doc_id INTEGER NOT NULL, name TEXT COLLATE NOCASE, tag_id TEXT);
+CREATE INDEX IF NOT EXISTS tags_doc ON tags (doc_id);
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (heading, text, tokenize = 'porter unicode61 remove_diacritics 2');
+"""
+
+
+@dataclass(frozen=True)
+class Hit:
+    """One matching passage, with what the API's search and chat bodies need."""
+
+    id: str
+    score: float
+    text: str
+    snippet: str
+    heading: str
+    title: str
+    path: str
+    tenant: str
+    elemental_id: str
+    item_id: str
+    category: str
+    tags: tuple[str, ...]
+
+    def payload(self) -> dict[str, Any]:
+        return {
+            "tenant_id": self.tenant,
+            "snack_elemental_id": self.elemental_id,
+            "snack_item_id": self.item_id,
+            "original_text": self.text,
+            "tag_names": list(self.tags),
+            "tag_ids": [tag_id(t) for t in self.tags],
+            "source": SOURCE,
+            "type_name": TYPE_NAME,
+            "category_name": self.category,
+            "document": self.path,
+            "title": self.title,
+            "heading": self.heading,
+            "snippet": self.snippet,
+        }
+
+
+@dataclass(frozen=True)
+class Refresh:
+    added: int
+    updated: int
+    removed: int
+    seconds: float
+
+
+class Index:
+    """An FTS5 index over a docs folder; one writer, any number of reading threads."""
+
+    def __init__(self, docs: Path, db_path: Path) -> None:
+        self.docs = docs.resolve()
+        self.db_path = db_path
+        self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._write_lock = threading.Lock()
+        self._stop = threading.Event()
+        self.built_at = 0.0
+        db_path.parent.mkdir(parents=True, exist_ok=True)
+        with self._writing() as db:
+            stale = _schema_version(db) not in (None, SCHEMA_VERSION)
+        if stale:
+            db_path.unlink()  # an older layout, or not a database at all: start again
+        with self._writing() as db:
+            db.executescript(SCHEMA)
+            db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+
+    def _connect(self) -> sqlite3.Connection:
+        return sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+
+    @contextlib.contextmanager
+    def _writing(self) -> Iterator[sqlite3.Connection]:
+        """A connection whose work is committed (or rolled back) and which is then closed."""
+        db = self._connect()
+        try:
+            with db:
+                yield db
+        finally:
+            db.close()
+
+    @contextlib.contextmanager
+    def _reading(self) -> Iterator[sqlite3.Connection]:
+        """A pooled read connection: request threads come and go, connections stay."""
+        try:
+            db = self._readers.get_nowait()
+        except queue.Empty:
+            db = self._connect()
+        try:
+            yield db
+        finally:
+            self._readers.put(db)
+
+    # --- keeping it current -------------------------------------------------------
+
+    def refresh(self) -> Refresh:
+        """Index new and changed files, drop removed ones; returns what changed."""
+        started = time.monotonic()
+        with self._write_lock, self._writing() as db:
+            indexed = {path: (mtime, size, doc_id) for path, mtime, size, doc_id in
+                       db.execute("SELECT path, mtime_ns, size, id FROM documents")}  # fmt: skip
+            seen: set[str] = set()
+            added = updated = 0
+            for relative, stat in self._scan():
+                seen.add(relative)
+                old = indexed.get(relative)
+                if old is not None and old[:2] == (stat.st_mtime_ns, stat.st_size):
+                    continue
+                if old is not None:
+                    _delete_document(db, old[2])
+                    updated += 1
+                else:
+                    added += 1
+                self._insert(db, relative, stat)
+            removed = [doc_id for path, (_, _, doc_id) in indexed.items() if path not in seen]
+            for doc_id in removed:
+                _delete_document(db, doc_id)
+        self.built_at = time.time()
+        return Refresh(added, updated, len(removed), time.monotonic() - started)
+
+    def _scan(self) -> Iterator[tuple[str, os.stat_result]]:
+        for root, dirs, files in os.walk(self.docs):
+            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
+            for name in sorted(files):
+                if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
+                    continue
+                full = os.path.join(root, name)
+                try:
+                    yield os.path.relpath(full, self.docs).replace(os.sep, "/"), os.stat(full)
+                except OSError:
+                    continue  # vanished while scanning: the next refresh settles it
+
+    def _insert(self, db: sqlite3.Connection, relative: str, stat: os.stat_result) -> None:
+        try:
+            text = (self.docs / relative).read_bytes().decode("utf-8", "replace")
+        except OSError:
+            return
+        parts = relative.split("/")
+        tenant = parts[0] if len(parts) > 1 else TOP_LEVEL_TENANT
+        document = parse_document(text, title_from_path(parts[-1]))
+        elemental_id = "doc-" + hashlib.sha1(relative.encode()).hexdigest()[:12]
+        cursor = db.execute(
+            "INSERT INTO documents (path, mtime_ns, size, tenant, elemental_id, title, category, tags)"
+            " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+            (relative, stat.st_mtime_ns, stat.st_size, tenant, elemental_id, document.title,
+             document.category, json.dumps(document.tags)),
+        )  # fmt: skip
+        doc_id = cursor.lastrowid
+        db.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(doc_id, t, tag_id(t)) for t in document.tags])
+        for seq, passage in enumerate(document.passages):
+            row = db.execute(
+                "INSERT INTO passages (doc_id, seq, heading) VALUES (?, ?, ?)", (doc_id, seq, passage.heading)
+            )
+            db.execute(
+                "INSERT INTO fts (rowid, heading, text) VALUES (?, ?, ?)",
+                (row.lastrowid, passage.heading, passage.text),
+            )
+
+    def watch(self, interval: float = 1.0) -> threading.Thread:
+        """Refresh every `interval` seconds in a daemon thread until `close()`."""
+
+        def loop() -> None:
+            while not self._stop.wait(interval):
+                self.refresh()
+
+        thread = threading.Thread(target=loop, name="kbchat-index-watch", daemon=True)
+        thread.start()
+        return thread
+
+    def close(self) -> None:
+        """Stop the watcher and close the pooled connections."""
+        self._stop.set()
+        while True:
+            try:
+                self._readers.get_nowait().close()
+            except queue.Empty:
+                return
+
+    # --- reading --------------------------------------------------------------------
+
+    def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> tuple[list[Hit], int]:
+        """The best `limit` passages for `query` within `filters`, and how many matched in all."""
+        match = fts_query(query)
+        if not match:
+            return [], 0
+        where, params = _filter_sql(filters)
+        with self._reading() as db:
+            return self._search(db, match, where, params, limit)
+
+    def _search(
+        self, db: sqlite3.Connection, match: str, where: str, params: list[Any], limit: int
+    ) -> tuple[list[Hit], int]:
+        total = db.execute(
+            f"SELECT count(*) FROM fts JOIN passages p ON p.id = fts.rowid JOIN documents d ON d.id = p.doc_id "
+            f"WHERE fts MATCH ? {where}",
+            (match, *params),
+        ).fetchone()[0]
+        rows = db.execute(
+            "SELECT fts.text, snippet(fts, 1, '**', '**', '…', 24), p.heading, p.seq, bm25(fts, 2.0, 1.0),"
+            " d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
+            " FROM fts JOIN passages p ON p.id = fts.rowid JOIN documents d ON d.id = p.doc_id"
+            f" WHERE fts MATCH ? {where} ORDER BY bm25(fts, 2.0, 1.0) LIMIT ?",
+            (match, *params, limit),
+        ).fetchall()
+        return [_hit(row) for row in rows], total
+
+    def stats(self) -> dict[str, Any]:
+        with self._reading() as db:
+            return {
+                "documents": db.execute("SELECT count(*) FROM documents").fetchone()[0],
+                "passages": db.execute("SELECT count(*) FROM passages").fetchone()[0],
+                "tenants": [row[0] for row in db.execute("SELECT DISTINCT tenant FROM documents ORDER BY tenant")],
+                "refreshed_at": self.built_at,
+            }
+
+
+def fts_query(text: str) -> str:
+    """Words of the question as an FTS5 OR query; question words that say nothing are dropped."""
+    words = [w.lower() for w in _WORD.findall(text)]
+    kept = list(dict.fromkeys(w for w in words if w not in STOPWORDS))
+    return " OR ".join(f'"{w}"' for w in kept)
+
+
+def tag_id(name: str) -> str:
+    return "tag-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
+
+
+def score(bm25: float) -> float:
+    """BM25 (lower is better, unbounded) squashed into 0..1, higher is better."""
+    strength = max(0.0, -bm25)
+    return round(strength / (strength + 2.0), 4)
+
+
+def _filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
+    """AND across keys, OR inside a tag list; the keys were checked by the caller."""
+    clauses = ["AND d.tenant = ?"]
+    params: list[Any] = [filters["tenant_id"]]
+    for key, value in filters.items():
+        values = value if isinstance(value, list) else [value]
+        marks = ", ".join("?" * len(values))
+        if key == "elemental_id":
+            clauses.append("AND d.elemental_id = ?")
+            params.append(value)
+        elif key == "category_name":
+            clauses.append("AND d.category = ? COLLATE NOCASE")
+            params.append(value)
+        elif key in ("tag_names", "tag_ids") and values:
+            column = "name" if key == "tag_names" else "tag_id"
+            clauses.append(f"AND EXISTS (SELECT 1 FROM tags t WHERE t.doc_id = d.id AND t.{column} IN ({marks}))")
+            params.extend(values)
+        elif key == "source":
+            clauses.append("AND lower(?) = ?")
+            params += [value, SOURCE]
+        elif key == "type_name":
+            clauses.append("AND lower(?) = lower(?)")
+            params += [value, TYPE_NAME]
+        elif key == "user_id":
+            clauses.append("AND 0")  # files belong to no user
+    return " ".join(clauses), params
+
+
+def _hit(row: tuple[Any, ...]) -> Hit:
+    text, snippet, heading, seq, bm25, path, tenant, elemental_id, title, category, tags = row
+    item_id = f"{elemental_id}-{seq}"
+    return Hit(
+        id=item_id, score=score(bm25), text=text, snippet=snippet, heading=heading, title=title, path=path,
+        tenant=tenant, elemental_id=elemental_id, item_id=item_id, category=category or "",
+        tags=tuple(json.loads(tags or "[]")),
+    )  # fmt: skip
+
+
+def _delete_document(db: sqlite3.Connection, doc_id: int) -> None:
+    db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)", (doc_id,))
+    db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
+    db.execute("DELETE FROM tags WHERE doc_id = ?", (doc_id,))
+    db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+
+def _schema_version(db: sqlite3.Connection) -> str | None:
+    try:
+        row = db.execute("SELECT value FROM meta WHERE key = 'schema'").fetchone()
+    except sqlite3.DatabaseError:
+        return "broken"
+    return row[0] if row else None
+
+
+def default_db_path(docs: Path, cache_dir: Path) -> Path:
+    """One cache file per docs folder."""
+    digest = hashlib.sha1(str(docs.resolve()).encode()).hexdigest()[:16]
+    return cache_dir / f"index-{digest}.sqlite"
