@@ -22,6 +22,8 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
         if name.startswith("KBCHAT_") or name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KBCHAT_CONFIG", str(tmp_path / "config.toml"))
+    monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # the index cache of serve/demo
+    monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # REPL history
 
 
 @pytest.fixture
@@ -32,8 +34,7 @@ def server() -> Iterator[ScriptedServer]:
 
 def kbchat_env(**extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("KBCHAT_")}
-    env.update(KBCHAT_CONFIG=os.environ["KBCHAT_CONFIG"], PYTHONUNBUFFERED="", **extra)
-    env.pop("PYTHONUNBUFFERED")
+    env.update(KBCHAT_CONFIG=os.environ["KBCHAT_CONFIG"], **extra)
     return env
 
 

@@ -57,6 +57,7 @@ class KBServer(ThreadingHTTPServer):
 
     daemon_threads = True
     allow_reuse_address = True
+    request_queue_size = 1024  # socketserver's 5 drops SYNs when many clients connect at once
 
     def __init__(
         self,
@@ -88,6 +89,7 @@ Route = Callable[["Handler", dict[str, Any]], None]
 class Handler(BaseHTTPRequestHandler):
     server: KBServer
     protocol_version = "HTTP/1.1"
+    disable_nagle_algorithm = True  # small SSE writes must leave at once, not wait for an ACK
     server_version = f"kbchat-serve/{__version__}"
 
     def do_GET(self) -> None:

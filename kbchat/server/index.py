@@ -25,7 +25,7 @@ from typing import Any
 from kbchat.server.documents import SUFFIXES, parse_document, title_from_path
 
 TOP_LEVEL_TENANT = "demo"
-SCHEMA_VERSION = "1"
+SCHEMA_VERSION = "2"
 SOURCE = "document"
 TYPE_NAME = "Document"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -45,10 +45,15 @@ CREATE TABLE IF NOT EXISTS documents (
 CREATE INDEX IF NOT EXISTS documents_tenant ON documents (tenant);
 CREATE TABLE IF NOT EXISTS passages (id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, seq INTEGER, heading TEXT);
 CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
-CREATE TABLE IF NOT EXISTS tags (doc_id INTEGER NOT NULL, name TEXT COLLATE NOCASE, tag_id TEXT);
-CREATE INDEX IF NOT EXISTS tags_doc ON tags (doc_id);
-CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (heading, text, tokenize = 'porter unicode61 remove_diacritics 2');
+CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
+    heading, text, tenant, tags, tag_ids, category, elemental,
+    tokenize = 'porter unicode61 remove_diacritics 2');
+INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 0, 0, 0, 0, 0)');
 """
+# Filter values live in FTS columns as exact tokens, so one MATCH narrows by tenant, tags
+# and the rest before ranking, and FTS5's `ORDER BY rank LIMIT n` ranks only what is left.
+# A value becomes one token: a letter, its UTF-8 in hex, and a closing digit so the
+# porter stemmer leaves it alone.
 
 
 @dataclass(frozen=True)
@@ -193,14 +198,21 @@ class Index:
              document.category, json.dumps(document.tags)),
         )  # fmt: skip
         doc_id = cursor.lastrowid
-        db.executemany("INSERT INTO tags VALUES (?, ?, ?)", [(doc_id, t, tag_id(t)) for t in document.tags])
+        columns = (
+            token("t", tenant),
+            " ".join(token("g", t.lower()) for t in document.tags),
+            " ".join(token("i", tag_id(t)) for t in document.tags),
+            token("c", document.category.lower()),
+            token("e", elemental_id),
+        )
         for seq, passage in enumerate(document.passages):
             row = db.execute(
                 "INSERT INTO passages (doc_id, seq, heading) VALUES (?, ?, ?)", (doc_id, seq, passage.heading)
             )
             db.execute(
-                "INSERT INTO fts (rowid, heading, text) VALUES (?, ?, ?)",
-                (row.lastrowid, passage.heading, passage.text),
+                "INSERT INTO fts (rowid, heading, text, tenant, tags, tag_ids, category, elemental)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.lastrowid, passage.heading, passage.text, *columns),
             )
 
     def watch(self, interval: float = 1.0) -> threading.Thread:
@@ -227,28 +239,21 @@ class Index:
 
     def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> tuple[list[Hit], int]:
         """The best `limit` passages for `query` within `filters`, and how many matched in all."""
-        match = fts_query(query)
-        if not match:
+        words = fts_query(query)
+        match = filter_match(filters)
+        if not words or match is None:
             return [], 0
-        where, params = _filter_sql(filters)
+        match = f"{match} AND {{heading text}} : ({words})"
         with self._reading() as db:
-            return self._search(db, match, where, params, limit)
-
-    def _search(
-        self, db: sqlite3.Connection, match: str, where: str, params: list[Any], limit: int
-    ) -> tuple[list[Hit], int]:
-        total = db.execute(
-            f"SELECT count(*) FROM fts JOIN passages p ON p.id = fts.rowid JOIN documents d ON d.id = p.doc_id "
-            f"WHERE fts MATCH ? {where}",
-            (match, *params),
-        ).fetchone()[0]
-        rows = db.execute(
-            "SELECT fts.text, snippet(fts, 1, '**', '**', '…', 24), p.heading, p.seq, bm25(fts, 2.0, 1.0),"
-            " d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
-            " FROM fts JOIN passages p ON p.id = fts.rowid JOIN documents d ON d.id = p.doc_id"
-            f" WHERE fts MATCH ? {where} ORDER BY bm25(fts, 2.0, 1.0) LIMIT ?",
-            (match, *params, limit),
-        ).fetchall()
+            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+            rows = db.execute(
+                "SELECT best.text, best.snip, p.heading, p.seq, best.rank,"
+                " d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
+                " FROM (SELECT rowid, text, snippet(fts, 1, '**', '**', '…', 24) AS snip, rank FROM fts"
+                "       WHERE fts MATCH ? ORDER BY rank LIMIT ?) AS best"
+                " JOIN passages p ON p.id = best.rowid JOIN documents d ON d.id = p.doc_id ORDER BY best.rank",
+                (match, limit),
+            ).fetchall()
         return [_hit(row) for row in rows], total
 
     def stats(self) -> dict[str, Any]:
@@ -278,32 +283,31 @@ def score(bm25: float) -> float:
     return round(strength / (strength + 2.0), 4)
 
 
-def _filter_sql(filters: dict[str, Any]) -> tuple[str, list[Any]]:
-    """AND across keys, OR inside a tag list; the keys were checked by the caller."""
-    clauses = ["AND d.tenant = ?"]
-    params: list[Any] = [filters["tenant_id"]]
+def token(kind: str, value: str) -> str:
+    """One exact FTS token for a filter value (see SCHEMA)."""
+    return f"{kind}{value.encode().hex()}0"
+
+
+def filter_match(filters: dict[str, Any]) -> str | None:
+    """Filters as an FTS5 MATCH expression: AND across keys, OR inside a list; None = nothing can match."""
+    terms = [f"tenant : {token('t', filters['tenant_id'])}"]
     for key, value in filters.items():
         values = value if isinstance(value, list) else [value]
-        marks = ", ".join("?" * len(values))
-        if key == "elemental_id":
-            clauses.append("AND d.elemental_id = ?")
-            params.append(value)
+        if key == "tag_names" and values:
+            terms.append("tags : (" + " OR ".join(token("g", v.lower()) for v in values) + ")")
+        elif key == "tag_ids" and values:
+            terms.append("tag_ids : (" + " OR ".join(token("i", v) for v in values) + ")")
         elif key == "category_name":
-            clauses.append("AND d.category = ? COLLATE NOCASE")
-            params.append(value)
-        elif key in ("tag_names", "tag_ids") and values:
-            column = "name" if key == "tag_names" else "tag_id"
-            clauses.append(f"AND EXISTS (SELECT 1 FROM tags t WHERE t.doc_id = d.id AND t.{column} IN ({marks}))")
-            params.extend(values)
-        elif key == "source":
-            clauses.append("AND lower(?) = ?")
-            params += [value, SOURCE]
-        elif key == "type_name":
-            clauses.append("AND lower(?) = lower(?)")
-            params += [value, TYPE_NAME]
+            terms.append(f"category : {token('c', value.lower())}")
+        elif key == "elemental_id":
+            terms.append(f"elemental : {token('e', value)}")
+        elif (key == "source" and value.lower() != SOURCE) or (
+            key == "type_name" and value.lower() != TYPE_NAME.lower()
+        ):
+            return None
         elif key == "user_id":
-            clauses.append("AND 0")  # files belong to no user
-    return " ".join(clauses), params
+            return None  # files belong to no user
+    return " AND ".join(terms)
 
 
 def _hit(row: tuple[Any, ...]) -> Hit:
@@ -319,7 +323,6 @@ def _hit(row: tuple[Any, ...]) -> Hit:
 def _delete_document(db: sqlite3.Connection, doc_id: int) -> None:
     db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)", (doc_id,))
     db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
-    db.execute("DELETE FROM tags WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
 
 

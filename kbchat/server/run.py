@@ -66,7 +66,8 @@ def start_server(
 
 
 def serve_in_background(server: KBServer) -> threading.Thread:
-    thread = threading.Thread(target=server.serve_forever, name="kbchat-serve", daemon=True)
+    """Serve from a daemon thread; a short poll interval makes stop() quick."""
+    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="kbchat-serve", daemon=True)
     thread.start()
     return thread
 

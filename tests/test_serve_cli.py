@@ -1,0 +1,95 @@
+"""`kbchat serve` and `kbchat demo` as real subprocesses, with kbchat ask against them."""
+
+from __future__ import annotations
+
+import json
+import signal
+import subprocess
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+
+import pytest
+
+from tests.conftest import kbchat_env, run_kbchat
+
+
+@pytest.fixture
+def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
+    docs = tmp_path / "docs"
+    (docs / "acme").mkdir(parents=True)
+    (docs / "acme" / "plans.md").write_text("tags: Plans\n# Plans\n\nThe Llama plan costs $5 a month.\n")
+    (docs / "acme" / "support.md").write_text("tags: Support\n# Support\n\nLlama support answers within a day.\n")
+    proc = subprocess.Popen(
+        [sys.executable, "-m", "kbchat", "serve", "--docs", str(docs), "--port", "0", "--pace", "0",
+         "--api-key", "local-key", "--cache-dir", str(tmp_path / "cache")],
+        stdout=subprocess.PIPE, stderr=subprocess.PIPE, text=True, env=kbchat_env(),
+    )  # fmt: skip
+    assert proc.stdout is not None
+    line = proc.stdout.readline()
+    assert line.startswith("listening on http://127.0.0.1:"), line
+    yield line.split()[-1], proc
+    if proc.poll() is None:
+        proc.kill()
+    proc.communicate(timeout=10)
+
+
+def test_ask_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
+    url, _ = served
+    result = run_kbchat(
+        "ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "how", "much", "is", "the", "llama", "plan"
+    )
+    assert result.returncode == 0, result.stderr
+    assert "The Llama plan costs $5 a month." in result.stdout and "`acme/plans.md`" in result.stdout
+
+
+def test_filters_reach_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
+    url, _ = served
+    result = run_kbchat(
+        "ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "--filter", "tag_names=Support", "llama"
+    )
+    assert "support answers within a day" in result.stdout and "$5" not in result.stdout
+
+
+def test_serve_errors_reach_kbchat(served: tuple[str, subprocess.Popen[str]]) -> None:
+    url, _ = served
+    result = run_kbchat("ask", "--base-url", url, "--api-key", "wrong", "-t", "acme", "llama")
+    assert (result.returncode, result.stderr) == (
+        1,
+        "kbchat: error: HTTP 401 Unauthorized: Invalid or missing API key\n",
+    )
+
+
+def test_serve_logs_and_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
+    url, proc = served
+    run_kbchat("ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "llama")
+    proc.send_signal(signal.SIGINT)
+    out, err = proc.communicate(timeout=10)
+    assert proc.returncode == 0
+    assert '"POST /v1/kb/chat/stream" 200' in err and "kbchat serve: stopped" in err
+    assert "local-key" not in out + err and "Traceback" not in err
+
+
+def test_serve_refuses_an_open_host_without_a_key() -> None:
+    result = run_kbchat("serve", "--host", "0.0.0.0", "--port", "0")
+    assert result.returncode == 2 and "refusing to serve on 0.0.0.0 without --api-key" in result.stderr
+
+
+def test_demo_answers_a_question_with_no_setup() -> None:
+    result = run_kbchat("demo", "what", "does", "the", "premium", "plan", "include?")
+    assert result.returncode == 0, result.stderr
+    assert 'Customers often call Business "the premium plan"' in result.stdout
+    assert result.stderr.startswith("kbchat demo: the local sample knowledge base (12 documents")
+
+
+def test_demo_json_mode() -> None:
+    result = run_kbchat("demo", "--json", "refund policy")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    assert {line["event"] for line in lines} == {"message"}
+    assert "refunded in full within 30 days" in "".join(line["data"]["content"] for line in lines)
+
+
+def test_demo_ignores_the_users_settings() -> None:
+    env = kbchat_env(KBCHAT_BASE_URL="https://unreachable.example", KBCHAT_TENANT="other", KBCHAT_API_KEY="k")
+    result = run_kbchat("demo", "is my data encrypted", env=env)
+    assert result.returncode == 0 and "AES-256" in result.stdout
