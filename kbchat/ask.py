@@ -21,13 +21,19 @@ def run_ask(
     mode: Mode,
     output: Path | None = None,
     verbose: bool = False,
+    answer: Answer | None = None,
+    markdown: bool = True,
 ) -> Answer:
-    """Stream one answer to the terminal (and FILE); raise what went wrong after showing it."""
+    """Stream one answer to the terminal (and FILE); raise what went wrong after showing it.
+
+    `answer`, when given, is filled as the stream arrives, so a caller keeps the
+    partial text even when this raises.
+    """
     from kbchat.client import KBClient
 
     trace = make_trace(term) if verbose else _quiet
     file = open_output(output) if output else None
-    renderer = make_renderer(mode, term)
+    renderer = make_renderer(mode, term, markdown=markdown)
     client = KBClient(settings, trace=trace)
     events: Iterable[KBEvent] = note_skipped(
         iter_events(client.stream_chat(question, settings.request_filters())), trace
@@ -37,7 +43,7 @@ def run_ask(
             from kbchat.render.plain import copy_content
 
             events = copy_content(events, file)
-        answer = renderer.render(events)
+        answer = renderer.render(events, answer)
     except KeyboardInterrupt:
         shown = resolve_mode(mode, term) is Mode.RICH and term.err_is_tty
         raise Cancelled(shown_on_screen=shown) from None

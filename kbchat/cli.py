@@ -13,6 +13,7 @@ import typer
 
 from kbchat import __version__
 from kbchat.commands.ask import ask
+from kbchat.commands.chat import chat
 from kbchat.commands.config import config_app
 from kbchat.commands.serve import demo, serve
 from kbchat.question import stdin_is_tty
@@ -25,6 +26,7 @@ app = typer.Typer(
     context_settings={"help_option_names": ["-h", "--help"]},
 )
 app.command()(ask)
+app.command()(chat)
 app.command()(demo)
 app.command()(serve)
 app.add_typer(config_app, name="config")
@@ -46,15 +48,15 @@ def root(
 ) -> None:
     """Talk to your knowledge base from the terminal.
 
-    With no command and stdin not a terminal, the question is read from stdin
-    (as `kbchat ask -`).
+    With no command: the chat on a terminal; with stdin piped, the question is read
+    from it (as `kbchat ask -`). New here? Try `kbchat demo`.
     """
     if ctx.invoked_subcommand is not None:
         return
-    if not stdin_is_tty():
+    if stdin_is_tty():
+        ctx.invoke(chat)
+    else:
         ctx.invoke(ask, question=["-"])
-        return
-    print(ctx.get_help())
 
 
 def main(prog_name: str | None = "kbchat") -> None:

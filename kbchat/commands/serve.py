@@ -90,7 +90,8 @@ def demo(
     """Try kbchat on a bundled sample knowledge base: no key, no tenant, no network.
 
     Starts the local server on a free loopback port over the sample documents of a
-    fictional company, then answers QUESTION (or opens the chat).
+    fictional company, then answers QUESTION, or opens the chat (with stdin piped,
+    one question per line).
     """
     from kbchat.config import Settings
     from kbchat.render import Mode, Terminal
@@ -107,11 +108,17 @@ def demo(
             count = server.index.stats()["documents"]
             print(f"kbchat demo: the local sample knowledge base ({count} documents about a fictional company) "
                   f"at {server.url}; answers are quoted from it, no AI model", file=sys.stderr)  # fmt: skip
-            from kbchat.question import build_question, read_stdin
+            if not question:
+                from kbchat.chat import run_chat
 
-            text = build_question(question or [], read_stdin(question or []))
-            from kbchat.ask import run_ask
+                code = run_chat(settings, term, verbose=verbose, markdown=not no_markdown)
+            else:
+                from kbchat.ask import run_ask
+                from kbchat.question import build_question, read_stdin
 
-            run_ask(text, settings, term, mode, output=output, verbose=verbose)
+                text = build_question(question, read_stdin(question))
+                run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown)
+                code = 0
         finally:
             stop(server)
+    raise typer.Exit(code)

@@ -41,8 +41,12 @@ class Terminal:
 
 
 class Renderer(Protocol):
-    def render(self, events: Iterable[KBEvent]) -> Answer:
-        """Consume the events, showing the answer as it arrives; return what it was."""
+    def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
+        """Consume the events, showing the answer as it arrives, folding them into `answer`.
+
+        Passing an Answer in lets the caller keep what arrived even when rendering
+        ends in an exception (Ctrl-C, a broken stream).
+        """
         ...
 
 
@@ -52,7 +56,7 @@ def resolve_mode(mode: Mode, term: Terminal) -> Mode:
     return mode
 
 
-def make_renderer(mode: Mode, term: Terminal) -> Renderer:
+def make_renderer(mode: Mode, term: Terminal, markdown: bool = True) -> Renderer:
     """The renderer for a mode; AUTO means rich on a terminal, plain otherwise."""
     from kbchat.render.jsonl import JSONLinesRenderer
     from kbchat.render.plain import PlainRenderer

@@ -15,8 +15,8 @@ class JSONLinesRenderer:
     def __init__(self, term: Terminal) -> None:
         self.term = term
 
-    def render(self, events: Iterable[KBEvent]) -> Answer:
-        answer = Answer()
+    def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
+        answer = Answer() if answer is None else answer
         out = self.term.out
         try:
             for event in events:

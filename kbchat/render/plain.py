@@ -21,8 +21,8 @@ class PlainRenderer:
         self.safe = safe  # stdout is a terminal: control characters never reach it raw
         self.mark_cancel = mark_cancel
 
-    def render(self, events: Iterable[KBEvent]) -> Answer:
-        answer = Answer()
+    def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
+        answer = Answer() if answer is None else answer
         out = self.term.out
         clean = terminal_safe if self.safe else None
         try:

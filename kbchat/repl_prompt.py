@@ -1,0 +1,98 @@
+"""The interactive prompt: prompt_toolkit line editing, history, completion, multi-line input."""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Callable, Iterator
+from pathlib import Path
+
+from prompt_toolkit import PromptSession
+from prompt_toolkit.completion import CompleteEvent, Completer, Completion
+from prompt_toolkit.document import Document
+from prompt_toolkit.history import FileHistory
+from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
+
+from kbchat.config import FILTER_KEYS
+from kbchat.repl import COMMANDS
+
+
+class KeylessHistory(FileHistory):
+    """Persistent history that never writes down a line holding the API key."""
+
+    def __init__(self, path: Path, secret: str | None) -> None:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        os.close(os.open(path, os.O_WRONLY | os.O_CREAT | os.O_APPEND, 0o600))
+        super().__init__(str(path))
+        self.secret = secret
+
+    def store_string(self, string: str) -> None:
+        if self.secret and self.secret in string:
+            return
+        super().store_string(string)
+
+
+class SlashCompleter(Completer):
+    """Completes /commands, then filter keys after /filter and on|off after /markdown."""
+
+    def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
+        text = document.text_before_cursor
+        if not text.startswith("/") or "\n" in text:
+            return
+        name, space, arg = text[1:].partition(" ")
+        if not space:
+            for command in COMMANDS:
+                if command.startswith(name.lower()):
+                    yield Completion("/" + command, start_position=-len(text), display_meta=COMMANDS[command])
+            return
+        choices: list[str] = []
+        if name == "filter":
+            choices = [f"{key}=" for key in FILTER_KEYS] + [f"-{key}" for key in FILTER_KEYS]
+        elif name == "markdown":
+            choices = ["on", "off"]
+        for choice in choices:
+            if choice.startswith(arg) and "=" not in arg:
+                yield Completion(choice, start_position=-len(arg))
+
+
+def key_bindings() -> KeyBindings:
+    bindings = KeyBindings()
+
+    @bindings.add("escape", "enter")
+    def _newline(event: KeyPressEvent) -> None:
+        """Alt-Enter (or Esc then Enter) starts a new line."""
+        event.current_buffer.insert_text("\n")
+
+    @bindings.add("enter")
+    def _submit(event: KeyPressEvent) -> None:
+        """Enter sends, unless the line ends with a backslash: then it continues."""
+        buffer = event.current_buffer
+        if buffer.document.is_cursor_at_the_end and buffer.text.endswith("\\"):
+            buffer.delete_before_cursor(1)
+            buffer.insert_text("\n")
+        else:
+            buffer.validate_and_handle()
+
+    return bindings
+
+
+def prompt_reader(label: Callable[[], str], history: Path, secret: str | None) -> Callable[[], str]:
+    """A function that shows the prompt and returns the next input (raises EOFError on Ctrl-D)."""
+    session: PromptSession[str] = PromptSession(
+        history=KeylessHistory(history, secret),
+        completer=SlashCompleter(),
+        complete_while_typing=False,
+        key_bindings=key_bindings(),
+        prompt_continuation=lambda width, line, wrapped: "." * (width - 1) + " ",
+    )
+
+    def read() -> str:
+        return session.prompt([("bold", label()), ("", "> ")])
+
+    return read
+
+
+def history_path() -> Path:
+    """The history file in the platform's user state dir."""
+    from platformdirs import user_state_path
+
+    return user_state_path("kbchat", appauthor=False) / "history"

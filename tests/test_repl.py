@@ -1,0 +1,173 @@
+"""The chat loop without a terminal: commands, session state, transcript, piped mode."""
+
+from __future__ import annotations
+
+import io
+from pathlib import Path
+
+import pytest
+
+from kbchat.config import Settings
+from kbchat.errors import Cancelled, HTTPStatusError
+from kbchat.events import Answer, Content
+from kbchat.repl import ChatSession, Command, parse_command, run_loop, suggest, transcript_markdown
+from tests.conftest import KEY, ask_args, kbchat_env, run_kbchat
+from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
+
+
+@pytest.mark.parametrize(
+    ("line", "command"),
+    [
+        ("/help", Command("help", "")),
+        ("  /TENANT  acme ", Command("tenant", "acme")),
+        ("/filter tag_names=A,B", Command("filter", "tag_names=A,B")),
+        ("/save ~/chat.md", Command("save", "~/chat.md")),
+        ("what is /help?", None),
+        ("//not a command", None),
+        ("", None),
+    ],
+)
+def test_parse_command(line: str, command: Command | None) -> None:
+    assert parse_command(line) == command
+
+
+def test_suggest() -> None:
+    assert suggest("exti") == "; did you mean /exit?"
+    assert suggest("zzzz") == "; /help lists the commands"
+
+
+class FakeKB:
+    """Records each question with the settings it was asked under; answers from a queue."""
+
+    def __init__(self, *outcomes: object) -> None:
+        self.outcomes = list(outcomes)
+        self.asked: list[tuple[str, str, dict, bool]] = []
+
+    def __call__(self, question: str, settings: Settings, answer: Answer, markdown: bool) -> None:
+        self.asked.append((question, settings.tenant or "", dict(settings.filters), markdown))
+        outcome = self.outcomes.pop(0) if self.outcomes else "ok"
+        answer.apply(Content(f"answer to {question}" if outcome == "ok" else "part", ""))
+        if isinstance(outcome, BaseException):
+            raise outcome
+
+
+def session(kb: FakeKB) -> tuple[ChatSession, io.StringIO]:
+    err = io.StringIO()
+    settings = Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")
+    return ChatSession(settings, kb, io.StringIO(), err), err
+
+
+def run(chat: ChatSession, *lines: str) -> int:
+    queue = list(lines)
+
+    def read() -> str:
+        if not queue:
+            raise EOFError
+        item = queue.pop(0)
+        if item == "^C":
+            raise KeyboardInterrupt
+        return item
+
+    return run_loop(chat, read)
+
+
+def test_questions_tenant_filters_and_markdown_reach_the_asker() -> None:
+    kb = FakeKB()
+    chat, err = session(kb)
+    code = run(chat, "first?", "/tenant globex", "/filter tag_names=A,B", "/filter source=document",
+               "/filter -source", "/markdown off", "second?", "", "^C", "/exit", "never asked")  # fmt: skip
+    assert code == 0
+    assert kb.asked == [("first?", "acme", {}, True), ("second?", "globex", {"tag_names": ["A", "B"]}, False)]
+    assert "filters: tenant_id=globex tag_names=A,B" in err.getvalue()
+
+
+def test_retry_asks_the_last_question_again_with_current_settings() -> None:
+    kb = FakeKB()
+    chat, _ = session(kb)
+    run(chat, "q1", "/tenant other", "/retry")
+    assert [(q, t) for q, t, _, _ in kb.asked] == [("q1", "acme"), ("q1", "other")]
+
+
+def test_errors_are_shown_and_the_chat_goes_on() -> None:
+    kb = FakeKB(HTTPStatusError(503, "Service Unavailable", "busy"), "ok")
+    chat, err = session(kb)
+    assert run(chat, "q1", "q2") == 1
+    assert "kbchat: error: HTTP 503 Service Unavailable: busy" in err.getvalue()
+    assert [t.note for t in chat.transcript] == ["HTTP 503 Service Unavailable: busy", ""]
+
+
+def test_a_cancelled_answer_is_kept_and_marked() -> None:
+    chat, _ = session(FakeKB(Cancelled(), "ok"))
+    assert run(chat, "q1", "q2") == 0
+    assert [(t.answer, t.note) for t in chat.transcript] == [("part", "cancelled"), ("answer to q2", "")]
+
+
+@pytest.mark.parametrize(
+    ("line", "message"),
+    [
+        ("/bogus", "unknown command /bogus"),
+        ("/exti", "did you mean /exit?"),
+        ("/filter colour=red", "unknown filter key 'colour'"),
+        ("/filter tag_names", "/filter KEY=VALUE"),
+        ("/filter -source", "no source filter is set"),
+        ("/markdown maybe", "/markdown on or /markdown off"),
+        ("/retry", "nothing to retry yet"),
+        ("/save", "/save FILE"),
+        ("/tenant a b", "no spaces"),
+    ],
+)
+def test_bad_commands_say_why_and_carry_on(line: str, message: str) -> None:
+    kb = FakeKB()
+    chat, err = session(kb)
+    assert run(chat, line, "still here?") == 2
+    assert message in err.getvalue() and err.getvalue().startswith("kbchat: error: ")
+    assert kb.asked[-1][0] == "still here?"
+
+
+def test_save_writes_markdown_without_the_key(tmp_path: Path) -> None:
+    chat, err = session(FakeKB("ok", Cancelled()))
+    target = tmp_path / "chat.md"
+    run(chat, f"my key is {KEY}, what is it for?", "second", f"/save {target}")
+    text = target.read_text()
+    assert KEY not in text
+    assert text == (
+        "# kbchat transcript\n\n## my key is ****, what is it for?\n\nanswer to my key is ****, what is it for?\n\n"
+        "## second\n\npart\n\n*[cancelled]*\n"
+    )
+    assert f"saved 2 questions to {target}" in err.getvalue()
+
+
+def test_transcript_markdown_of_nothing() -> None:
+    assert transcript_markdown([], None) == "# kbchat transcript\n"
+
+
+# --- piped mode, as a real subprocess ---------------------------------------------------
+
+
+def test_piped_chat_answers_each_line(server: ScriptedServer) -> None:
+    server.queue(Reply([sse("one")]), Reply([sse("two\n")]))
+    args = [a for a in ask_args(server) if a != "ask"]
+    result = run_kbchat("chat", *args, input=b"first question\n\n   \n/tenant globex\nsecond question\n")
+    assert (result.returncode, result.stdout) == (0, "one\ntwo\n")
+    assert [r.json()["query"] for r in server.requests] == ["first question", "second question"]
+    assert [r.json()["filters"]["tenant_id"] for r in server.requests] == ["acme", "globex"]
+    assert result.stderr == "tenant: globex\n"
+
+
+def test_piped_chat_fails_when_any_answer_failed(server: ScriptedServer) -> None:
+    server.queue(json_reply(400, {"detail": "Invalid filter: x"}), Reply([sse("fine")]))
+    args = [a for a in ask_args(server) if a != "ask"]
+    result = run_kbchat("chat", *args, input=b"q1\nq2\n")
+    assert (result.returncode, result.stdout) == (1, "fine\n")
+    assert result.stderr == "kbchat: error: HTTP 400 Bad Request: Invalid filter: x\n"
+
+
+def test_piped_demo_chat() -> None:
+    result = run_kbchat("demo", input=b"is my data encrypted\nrefund policy\n")
+    assert result.returncode == 0
+    assert "AES-256" in result.stdout and "refunded in full" in result.stdout
+
+
+def test_chat_needs_a_key_like_ask() -> None:
+    result = run_kbchat("chat", "--tenant", "acme", input=b"q\n", env=kbchat_env())
+    assert result.returncode == 2 and "no API key" in result.stderr
