@@ -64,8 +64,11 @@ def make_renderer(mode: Mode, term: Terminal, markdown: bool = True) -> Renderer
     mode = resolve_mode(mode, term)
     if mode is Mode.JSON:
         return JSONLinesRenderer(term)
-    # Until the live Markdown renderer lands, a terminal gets the text as it arrives,
-    # made terminal-safe, with a visible [cancelled] mark.
+    if mode is Mode.RICH and os.environ.get("TERM") != "dumb":
+        from kbchat.render.rich import RichRenderer
+
+        return RichRenderer(term, markdown=markdown)
+    # A dumb terminal gets the text as it arrives, made safe, with a visible [cancelled].
     return PlainRenderer(term, safe=term.is_tty, mark_cancel=mode is Mode.RICH)
 
 

@@ -1,0 +1,288 @@
+"""Rich output: the answer typed live as Markdown, with a blinking cursor, scrollback-safe.
+
+Finished blocks are printed once, permanently, above a transient Live region that
+holds only the unfinished tail (cropped to the screen) and the cursor. So the cost of
+a frame does not grow with the answer, the scrollback fills as the answer streams,
+and nothing is printed twice. One drawing thread owns the terminal: the main thread
+only appends text, so a slow terminal never slows reading, and the cursor keeps
+blinking while the network is silent.
+"""
+
+from __future__ import annotations
+
+import contextlib
+import signal
+import sys
+import threading
+import time
+from collections.abc import Callable, Iterable, Iterator
+
+from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.live import Live
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.spinner import Spinner
+from rich.style import Style
+from rich.text import Text
+
+from kbchat.events import Answer, Content, KBEvent, Pause
+from kbchat.render import Terminal
+from kbchat.render.blocks import BlockSplitter
+from kbchat.render.safe import terminal_safe
+
+CURSOR = "▌"
+FRAME = 1 / 30  # at most 30 frames a second; a pending change is drawn within one frame
+BLINK = 0.5  # the cursor is on for half a second, off for half a second
+SPINNER_DELAY = 0.1  # fast answers never flash a spinner
+CODE_THEME = "monokai"
+CANCELLED = Style(dim=True)
+
+Clock = Callable[[], float]
+
+
+def make_console(term: Terminal) -> Console:
+    """A console on the terminal; server text never goes through Rich markup or emoji codes."""
+    return Console(
+        file=term.out,
+        force_terminal=True,
+        no_color=not term.color,
+        color_system="auto" if term.color else None,
+        highlight=False,
+        markup=False,
+        emoji=False,
+    )
+
+
+class RichRenderer:
+    """The answer rendered live on a terminal."""
+
+    def __init__(self, term: Terminal, markdown: bool = True, clock: Clock = time.monotonic) -> None:
+        self.term = term
+        self.markdown = markdown
+        self.clock = clock
+
+    def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
+        answer = Answer() if answer is None else answer
+        view = LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty)
+        with quiet_keyboard(self.term):
+            view.start()
+            try:
+                for event in events:
+                    kind = type(event)
+                    if kind is Content:
+                        view.append(terminal_safe(answer.apply(event)))
+                    elif kind is not Pause:
+                        answer.apply(event)
+            except KeyboardInterrupt:
+                answer.cancelled = True
+                raise
+            finally:
+                with ignoring_ctrl_c():
+                    view.stop(cancelled=answer.cancelled)
+        return answer
+
+
+class LiveView:
+    """The Live region and the finished blocks above it; drawn by one thread."""
+
+    def __init__(self, console: Console, markdown: bool, clock: Clock = time.monotonic, spinner: bool = True) -> None:
+        self.console = console
+        self.markdown = markdown
+        self.clock = clock
+        self.show_spinner = spinner
+        self.splitter = BlockSplitter(markdown)
+        self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False,
+                         redirect_stderr=False, vertical_overflow="visible")  # fmt: skip
+        self.blocks_printed = 0
+        self.frames = 0
+        self._incoming: list[str] = []
+        self._received = False
+        self._dirty = False
+        self._stopping = False
+        self._lock = threading.Condition()
+        self._started = 0.0
+        self._last_frame = 0.0
+        self._spinner = Spinner("dots", text=Text(" thinking…", style="dim"))
+        self._thread = threading.Thread(target=self._run, name="kbchat-render", daemon=True)
+
+    # --- the main thread's side -----------------------------------------------------
+
+    def start(self) -> None:
+        self._started = self.clock()
+        self.live.start()
+        self._thread.start()
+
+    def append(self, text: str) -> None:
+        """New content: queued for the next frame, never drawn by the caller."""
+        if not text:
+            return
+        with self._lock:
+            self._incoming.append(text)
+            self._received = self._dirty = True
+            self._lock.notify()
+
+    def stop(self, cancelled: bool = False) -> None:
+        """Draw the rest for good, then the [cancelled] mark if any; the cursor comes back."""
+        with self._lock:
+            self._stopping = True
+            self._lock.notify()
+        self._thread.join()
+        try:
+            self._commit(self._take())
+            self.live.update(Text(""), refresh=False)
+        finally:
+            self.live.stop()
+        tail = self.splitter.tail.rstrip("\n")
+        lines = self._lines(tail) if tail.strip() else []
+        if cancelled:
+            lines = with_mark(lines, Segment("[cancelled]", CANCELLED), self.console.width)
+        if lines:
+            if self.blocks_printed and tail.strip():
+                self.console.line()
+            self.console.print(SegmentLines(lines))
+        self.console.show_cursor(True)
+
+    # --- the drawing thread -------------------------------------------------------------
+
+    def _run(self) -> None:
+        while True:
+            with self._lock:
+                if self._stopping:
+                    return
+                now = self.clock()
+                wait = self._next_frame(now) - now
+                if wait > 0:
+                    self._lock.wait(wait)
+                    continue
+            self._frame()
+
+    def _next_frame(self, now: float) -> float:
+        """When the next frame is due: soon after new text, else at the next blink or spin."""
+        if self._dirty:
+            return self._last_frame + FRAME
+        if not self._received:
+            if now - self._started < SPINNER_DELAY:
+                return self._started + SPINNER_DELAY
+            return self._last_frame + (0.08 if self.show_spinner else BLINK)
+        elapsed = now - self._started
+        return self._started + (int(elapsed / BLINK) + 1) * BLINK
+
+    def _frame(self) -> None:
+        now = self.clock()
+        self._last_frame = now
+        self._commit(self._take())
+        self.live.update(self._live_renderable(now), refresh=True)
+        self.frames += 1
+
+    def _take(self) -> str:
+        with self._lock:
+            text = "".join(self._incoming)
+            self._incoming.clear()
+            self._dirty = False
+        return text
+
+    def _commit(self, text: str) -> None:
+        """Print the blocks this text finishes, above the live region, once and for good."""
+        for block in self.splitter.feed(text):
+            if self.markdown and self.blocks_printed:
+                self.console.line()
+            self.console.print(SegmentLines(self._lines(block)))
+            self.blocks_printed += 1
+
+    def _live_renderable(self, now: float) -> RenderableType:
+        if not self._received:
+            return self._spinner if self.show_spinner and now - self._started >= SPINNER_DELAY else Text("")
+        cursor = CURSOR if int((now - self._started) / BLINK) % 2 == 0 else " "
+        height = max(1, self.console.height - 2)
+        source = self.splitter.visible_tail(height, self.console.width) + cursor
+        body = SegmentLines(self._lines(source)[-height:], final_newline=False)
+        spaced = self.markdown and self.blocks_printed and self.splitter.tail.strip()
+        return Group(Text(""), body) if spaced else body
+
+    def _lines(self, source: str) -> list[list[Segment]]:
+        """Rendered lines of some source, without the blank lines Rich puts above a lone list."""
+        renderable = Markdown(source, code_theme=CODE_THEME, hyperlinks=False) if self.markdown else Text(source)
+        lines = self.console.render_lines(renderable, self.console.options, pad=False)
+        start = 0
+        while start < len(lines) - 1 and is_blank(lines[start]):
+            start += 1
+        return lines[start:]
+
+
+class SegmentLines:
+    """Pre-rendered lines, printed as they are.
+
+    Printed for good they end with a newline (console.print adds none to a custom
+    renderable); inside the Live region they must not, or the region grows a line.
+    """
+
+    def __init__(self, lines: list[list[Segment]], final_newline: bool = True) -> None:
+        self.lines = lines
+        self.final_newline = final_newline
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for index, line in enumerate(self.lines):
+            yield from line
+            if self.final_newline or index < len(self.lines) - 1:
+                yield Segment.line()
+
+
+def is_blank(line: list[Segment]) -> bool:
+    """Nothing but spaces, and no background that would make them visible."""
+    return all(not seg.text.strip() and (seg.style is None or seg.style.bgcolor is None) for seg in line)
+
+
+def trim_right(line: list[Segment]) -> list[Segment]:
+    """The line without its trailing padding (spaces with no background)."""
+    trimmed = list(line)
+    while trimmed and is_blank([trimmed[-1]]):
+        trimmed.pop()
+    if trimmed and (trimmed[-1].style is None or trimmed[-1].style.bgcolor is None):
+        last = trimmed[-1]
+        trimmed[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+    return trimmed
+
+
+def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[list[Segment]]:
+    """The mark after the last line's text if it fits there, else on a line of its own."""
+    if lines:
+        last = trim_right(lines[-1])
+        used = Segment.get_line_length(last)
+        if used and used + 1 + len(mark.text) <= width:
+            return [*lines[:-1], [*last, Segment(" "), mark]]
+    return [*lines, [mark]]
+
+
+@contextlib.contextmanager
+def quiet_keyboard(term: Terminal) -> Iterator[None]:
+    """While the answer streams, keys typed (and the ^C echo) do not garble the live region."""
+    try:
+        import termios
+
+        fd = sys.stdin.fileno()
+        if not term.is_tty or not sys.stdin.isatty():
+            raise OSError
+        saved = termios.tcgetattr(fd)
+    except (ImportError, OSError, ValueError, AttributeError):
+        yield
+        return
+    quiet = list(saved)
+    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL)
+    termios.tcsetattr(fd, termios.TCSANOW, quiet)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+@contextlib.contextmanager
+def ignoring_ctrl_c() -> Iterator[None]:
+    """A second Ctrl-C while the screen is being put right must not leave it half done."""
+    if threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
+    try:
+        yield
+    finally:
+        signal.signal(signal.SIGINT, previous)
