@@ -16,7 +16,7 @@ class PtySession:
     """kbchat in a pty of `rows` x `cols`; every byte it writes is fed to a pyte screen."""
 
     def __init__(self, *args: str, rows: int = 24, cols: int = 80, env: dict[str, str] | None = None) -> None:
-        self.screen = pyte.Screen(cols, rows)
+        self.screen = pyte.HistoryScreen(cols, rows, history=10_000)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
         self.child = pexpect.spawn(
@@ -28,7 +28,15 @@ class PtySession:
 
     @property
     def text(self) -> str:
+        """What the screen shows now."""
         return "\n".join(line.rstrip() for line in self.screen.display)
+
+    @property
+    def scrollback(self) -> list[str]:
+        """Every line that scrolled off the top, then the screen: what the user can scroll through."""
+        columns = self.screen.columns
+        gone = ["".join(line[x].data for x in range(columns)).rstrip() for line in self.screen.history.top]
+        return gone + [line.rstrip() for line in self.screen.display]
 
     def pump(self, seconds: float = 0.05) -> None:
         """Read whatever arrived within `seconds` and draw it."""

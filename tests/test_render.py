@@ -47,20 +47,20 @@ def test_plain_to_a_pipe_passes_control_characters_untouched() -> None:
     assert term.out.getvalue() == "\x1b[2J\n"
 
 
-def test_terminal_output_makes_control_characters_harmless() -> None:
+def test_plain_on_a_terminal_makes_control_characters_harmless() -> None:
     term = terminal(is_tty=True)
-    make_renderer(Mode.AUTO, term).render(events("\x1b]52;c;ZXZpbA==\x07 ok\r\n\t[bold]x[/bold]\x9b\x7f"))
+    make_renderer(Mode.PLAIN, term).render(events("\x1b]52;c;ZXZpbA==\x07 ok\r\n\t[bold]x[/bold]\x9b\x7f"))
     assert term.out.getvalue() == "\u241b]52;c;ZXZpbA==\u2407 ok\n\t[bold]x[/bold]\ufffd\u2421\n"
 
 
 @pytest.mark.parametrize(
-    ("is_tty", "color", "expected"),
+    ("mark", "color", "expected"),
     [(True, True, "par \x1b[2m[cancelled]\x1b[0m\n"), (True, False, "par [cancelled]\n"), (False, True, "par\n")],
 )
-def test_cancel_mark(is_tty: bool, color: bool, expected: str) -> None:
-    term = terminal(is_tty=is_tty, color=color)
+def test_cancel_mark_on_a_dumb_terminal(mark: bool, color: bool, expected: str) -> None:
+    term = terminal(is_tty=True, color=color)
     with pytest.raises(KeyboardInterrupt):
-        make_renderer(Mode.AUTO, term).render(interrupted("par"))
+        PlainRenderer(term, safe=True, mark_cancel=mark).render(interrupted("par"))
     assert term.out.getvalue() == expected
 
 

@@ -61,4 +61,4 @@ def ask(
         settings.check_ready()
         from kbchat.ask import run_ask
 
-        run_ask(text, settings, term, mode, output=output, verbose=verbose)
+        run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown)

@@ -154,7 +154,7 @@ class LiveView:
                 if wait > 0:
                     self._lock.wait(wait)
                     continue
-            self._frame()
+            self.draw()
 
     def _next_frame(self, now: float) -> float:
         """When the next frame is due: soon after new text, else at the next blink or spin."""
@@ -164,10 +164,11 @@ class LiveView:
             if now - self._started < SPINNER_DELAY:
                 return self._started + SPINNER_DELAY
             return self._last_frame + (0.08 if self.show_spinner else BLINK)
-        elapsed = now - self._started
-        return self._started + (int(elapsed / BLINK) + 1) * BLINK
+        drawn = self._last_frame - self._started  # the first blink boundary after the last frame
+        return self._started + (int(drawn / BLINK) + 1) * BLINK
 
-    def _frame(self) -> None:
+    def draw(self) -> None:
+        """One frame: print what the new text finished, redraw the tail and cursor."""
         now = self.clock()
         self._last_frame = now
         self._commit(self._take())
@@ -255,7 +256,11 @@ def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[lis
 
 @contextlib.contextmanager
 def quiet_keyboard(term: Terminal) -> Iterator[None]:
-    """While the answer streams, keys typed (and the ^C echo) do not garble the live region."""
+    """While the answer streams, keys typed (and the ^C echo) do not garble the live region.
+
+    Echo is off, and so is line mode: keys typed ahead, Ctrl-D included, wait as bytes
+    for the next prompt instead of being cooked into lines (or lost) by the terminal.
+    """
     try:
         import termios
 
@@ -267,7 +272,7 @@ def quiet_keyboard(term: Terminal) -> Iterator[None]:
         yield
         return
     quiet = list(saved)
-    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL)
+    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL | termios.ICANON)
     termios.tcsetattr(fd, termios.TCSANOW, quiet)
     try:
         yield

@@ -1,0 +1,79 @@
+"""The live view's drawing thread and its output, with an in-memory console."""
+
+from __future__ import annotations
+
+import io
+import time
+
+import pyte
+from rich.console import Console
+from rich.segment import Segment
+from rich.style import Style
+
+from kbchat.events import Content, Done
+from kbchat.render import Mode, Terminal, make_renderer
+from kbchat.render.plain import PlainRenderer
+from kbchat.render.rich import FRAME, LiveView, RichRenderer, trim_right, with_mark
+
+
+def screen_of(raw: str, columns: int = 60, rows: int = 200) -> list[str]:
+    screen = pyte.Screen(columns, rows)
+    screen.set_mode(pyte.modes.LNM)  # a tty turns \n into \r\n
+    pyte.Stream(screen).feed(raw)
+    return [line.rstrip() for line in screen.display]
+
+
+def terminal(**kwargs: object) -> Terminal:
+    return Terminal(out=io.StringIO(), err=io.StringIO(), is_tty=True, **kwargs)  # type: ignore[arg-type]
+
+
+def test_renderer_output_shows_each_block_once() -> None:
+    term = terminal()
+    pieces = [f"Paragraph {i}.\n\n" for i in range(50)] + ["The **end**."]
+    answer = RichRenderer(term).render([*(Content(p, "") for p in pieces), Done()])
+    lines = [line for line in screen_of(term.out.getvalue()) if line]
+    assert lines == [f"Paragraph {i}." for i in range(50)] + ["The end."]
+    assert answer.finished
+
+
+def test_markup_and_control_characters_stay_text() -> None:
+    term = terminal()
+    RichRenderer(term).render([Content("[bold]x[/bold] \x1b]0;title\x07 :smile:", ""), Done()])
+    raw = term.out.getvalue()
+    assert "\x1b]0;" not in raw
+    assert "[bold]x[/bold] \u241b]0;title\u2407 :smile:" in screen_of(raw)
+
+
+def test_frames_are_capped_while_tokens_pour_in() -> None:
+    console = Console(file=io.StringIO(), force_terminal=True, width=80, height=24)
+    view = LiveView(console, markdown=True)
+    view.start()
+    started = time.monotonic()
+    while time.monotonic() - started < 0.5:
+        view.append("word ")
+        time.sleep(0.001)
+    elapsed = time.monotonic() - started
+    frames = view.frames
+    view.stop()
+    assert frames <= elapsed / FRAME + 3
+    assert frames >= 5  # and it does keep drawing while text flows
+
+
+def test_mark_goes_after_the_text_or_on_its_own_line() -> None:
+    mark = Segment("[cancelled]", Style(dim=True))
+    assert with_mark([[Segment("short" + " " * 30)]], mark, 40) == [[Segment("short"), Segment(" "), mark]]
+    assert with_mark([[Segment("x" * 35)]], mark, 40) == [[Segment("x" * 35)], [mark]]
+    assert with_mark([], mark, 40) == [[mark]]
+
+
+def test_trim_right_keeps_backgrounds() -> None:
+    code = Segment("   ", Style(bgcolor="red"))
+    assert trim_right([Segment("a  "), code]) == [Segment("a  "), code]
+    assert trim_right([Segment("a  ")]) == [Segment("a")]
+
+
+def test_dumb_terminal_falls_back_to_plain(monkeypatch) -> None:
+    monkeypatch.setenv("TERM", "dumb")
+    assert isinstance(make_renderer(Mode.AUTO, terminal()), PlainRenderer)
+    monkeypatch.setenv("TERM", "xterm")
+    assert isinstance(make_renderer(Mode.AUTO, terminal()), RichRenderer)

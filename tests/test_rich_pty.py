@@ -1,0 +1,176 @@
+"""The live renderer on a real terminal: what the user sees, frame by frame and afterwards."""
+
+from __future__ import annotations
+
+import re
+import signal
+import threading
+import time
+
+import pytest
+
+from tests.conftest import ask_args, kbchat_env
+from tests.pty_screen import PtySession
+from tests.scripted_server import Reply, ScriptedServer, Stall, sse
+
+pytestmark = pytest.mark.pty
+
+CURSOR = "▌"
+SGR = re.compile(rb"\x1b\[([0-9;]*)m")
+
+
+def words(text: str) -> list[str]:
+    """The answer in word-sized pieces, as a model streams it."""
+    return re.findall(r"\S+\s*|\s+", text)
+
+
+def test_cursor_blinks_during_a_stall_and_is_gone_at_the_end(server: ScriptedServer) -> None:
+    release = threading.Event()
+    server.queue(Reply([sse("Waiting for more", done=False), release, sse(" and done.")]))
+    session = PtySession(*ask_args(server, "q"))
+    session.wait_for(lambda text: "Waiting for more" in text)
+    states = set()
+    deadline = time.monotonic() + 1.6
+    while time.monotonic() < deadline:
+        session.pump(0.05)
+        line = next(line for line in session.text.splitlines() if "Waiting" in line)
+        states.add(line.endswith(CURSOR))
+    release.set()
+    assert states == {True, False}, "the cursor should show and hide while the stream stalls"
+    assert session.finish() == 0
+    assert "Waiting for more and done." in session.text and CURSOR not in session.text
+
+
+def test_spinner_before_a_slow_first_token(server: ScriptedServer) -> None:
+    server.queue(Reply([0.6, sse("Here it is.")]))
+    session = PtySession(*ask_args(server, "q"))
+    session.wait_for(lambda text: "thinking" in text)
+    assert session.finish() == 0
+    assert "thinking" not in session.text and "Here it is." in session.text
+
+
+def test_a_fast_answer_never_flashes_a_spinner(server: ScriptedServer) -> None:
+    server.queue(Reply([sse("Quick.")]))
+    session = PtySession(*ask_args(server, "q"))
+    assert session.finish() == 0
+    assert b"thinking" not in session.raw
+
+
+MARKDOWN = (
+    "# Plans\n\nThe **Team** plan costs `$29`; see [pricing](https://example.com/p).\n\n"
+    "- Dashboards\n- Pipelines\n\n| plan | price |\n| --- | --- |\n| Team | $29 |\n\n"
+    "```python\nprint('hello')\n```\n\nThat is all."
+)
+
+
+def test_markdown_is_rendered(server: ScriptedServer) -> None:
+    server.queue(Reply([sse(*words(MARKDOWN))]))
+    session = PtySession(*ask_args(server, "q"))
+    assert session.finish() == 0
+    text = session.text
+    assert "Plans" in text and "# Plans" not in text
+    assert "The Team plan costs $29; see pricing" in text and "**" not in text
+    assert "• Dashboards" in text and "• Pipelines" in text
+    assert re.search(r"Team\s+\$29", text)
+    assert "print('hello')" in text and "```" not in text
+    assert text.rstrip().endswith("That is all.")
+
+
+def test_no_markdown_shows_the_text_literally(server: ScriptedServer) -> None:
+    server.queue(Reply([sse(*words(MARKDOWN))]))
+    session = PtySession(*ask_args(server, "q", "--no-markdown"))
+    assert session.finish() == 0
+    lines = [line for line in session.scrollback if line]
+    assert lines == [line for line in MARKDOWN.splitlines() if line]
+
+
+@pytest.mark.parametrize("shape", ["paragraphs", "one tall list"])
+def test_a_long_answer_is_in_the_scrollback_exactly_once(server: ScriptedServer, shape: str) -> None:
+    if shape == "paragraphs":
+        answer = "\n\n".join(f"Paragraph {i:03d} of the long answer." for i in range(120))
+    else:
+        answer = "\n".join(f"- item {i:03d} of the long list" for i in range(120))
+    server.queue(Reply([sse(*words(answer))]))
+    session = PtySession(*ask_args(server, "q"), rows=30, cols=80)
+    assert session.finish() == 0
+    seen = "\n".join(session.scrollback)
+    for i in range(120):
+        label = f"Paragraph {i:03d} of" if shape == "paragraphs" else f"item {i:03d} of"
+        assert seen.count(label) == 1, f"{label!r} appears {seen.count(label)} times"
+    assert CURSOR not in seen
+
+
+def test_a_resize_while_streaming_loses_and_repeats_nothing(server: ScriptedServer) -> None:
+    release = threading.Event()
+    first = "\n\n".join(f"Before {i:02d} resize." for i in range(10))
+    second = "\n\n".join(f"After {i:02d} resize." for i in range(10))
+    server.queue(Reply([sse(*words(first), done=False), release, sse(*words("\n\n" + second))]))
+    session = PtySession(*ask_args(server, "q"), rows=24, cols=80)
+    session.wait_for(lambda text: "Before 09" in text)
+    session.screen.resize(24, 50)
+    session.child.setwinsize(24, 50)
+    time.sleep(0.1)
+    release.set()
+    assert session.finish() == 0
+    seen = "\n".join(session.scrollback)
+    for label in [f"Before {i:02d}" for i in range(10)] + [f"After {i:02d}" for i in range(10)]:
+        assert seen.count(label) == 1, label
+
+
+def test_ctrl_c_during_a_stall_stops_within_half_a_second(server: ScriptedServer) -> None:
+    server.queue(Reply([sse(*words("# Heading\n\nA partial answer that"), done=False), Stall()]))
+    session = PtySession(*ask_args(server, "q"))
+    session.wait_for(lambda text: "A partial answer that" in text)
+    sent = time.monotonic()
+    session.child.kill(signal.SIGINT)
+    session.wait_for(lambda text: "[cancelled]" in text, timeout=5)
+    elapsed = time.monotonic() - sent
+    status = session.finish()
+    assert elapsed < 0.5, f"took {elapsed:.2f} s"
+    assert status == 130
+    assert "A partial answer that [cancelled]" in session.text and CURSOR not in session.text
+    assert "Traceback" not in session.text
+    assert session.raw.rfind(b"\x1b[?25h") > session.raw.rfind(b"\x1b[?25l")  # the cursor is shown again
+
+
+def test_a_second_ctrl_c_leaves_no_traceback(server: ScriptedServer) -> None:
+    server.queue(Reply([sse("Partial", done=False), Stall()]))
+    session = PtySession(*ask_args(server, "q"))
+    session.wait_for(lambda text: "Partial" in text)
+    session.child.kill(signal.SIGINT)
+    session.child.kill(signal.SIGINT)
+    assert session.finish() == 130
+    assert "Traceback" not in session.text and "KeyboardInterrupt" not in session.text
+    assert session.raw.rfind(b"\x1b[?25h") > session.raw.rfind(b"\x1b[?25l")
+
+
+@pytest.mark.parametrize("how", ["NO_COLOR", "--no-color"])
+def test_no_color(server: ScriptedServer, how: str) -> None:
+    server.queue(Reply([sse(*words(MARKDOWN))]))
+    extra = ("--no-color",) if how == "--no-color" else ()
+    env = kbchat_env(TERM="xterm-256color", **({"NO_COLOR": "1"} if how == "NO_COLOR" else {}))
+    session = PtySession(*ask_args(server, "q", *extra), env=env)
+    assert session.finish() == 0
+    for params in SGR.findall(session.raw):
+        codes = [int(p) for p in params.split(b";") if p]
+        assert not any(30 <= c <= 49 or 90 <= c <= 107 for c in codes), f"colour code in {params!r}"
+    assert "Dashboards" in session.text
+
+
+def test_dumb_terminal_gets_plain_text(server: ScriptedServer) -> None:
+    server.queue(Reply([sse("plain **text**\x1b[2J")]))
+    session = PtySession(*ask_args(server, "q"), env=kbchat_env(TERM="dumb"))
+    assert session.finish() == 0
+    assert b"\x1b" not in session.raw
+    assert "plain **text**\u241b[2J" in session.text
+
+
+def test_narrow_terminal_wide_characters_and_tabs(server: ScriptedServer) -> None:
+    answer = "中文字符测试 and emoji 😀 here.\n\n```\na\tb\n```"
+    server.queue(Reply([sse(*words(answer))]))
+    session = PtySession(*ask_args(server, "q"), rows=24, cols=20)
+    assert session.finish() == 0
+    joined = "".join(session.scrollback).replace(" ", "")
+    assert "中文字符测试" in joined and "😀" in joined and "andemoji" in joined
+    assert "a" in joined and "b" in joined
+    assert all(len(line) <= 20 for line in session.scrollback)
