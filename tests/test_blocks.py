@@ -9,48 +9,54 @@ from hypothesis import strategies as st
 from kbchat.render.blocks import BlockSplitter
 
 
-def split(pieces: list[str], markdown: bool = True) -> tuple[list[str], str]:
+def split(chunks: list[str], markdown: bool = True) -> tuple[list[tuple[str, str]], str]:
     splitter = BlockSplitter(markdown)
-    blocks = [block for piece in pieces for block in splitter.feed(piece)]
-    return blocks, splitter.tail
+    finished = [tuple(piece) for chunk in chunks for piece in splitter.feed(chunk)]
+    return finished, splitter.tail  # type: ignore[return-value]
+
+
+B, OPEN, C, E = "block", "open", "code", "close"
 
 
 @pytest.mark.parametrize(
-    ("pieces", "blocks", "tail"),
+    ("pieces", "finished", "tail"),
     [
-        (["one\n\ntwo"], ["one"], "two"),
-        (["one\n", "\n", "two\n\n"], ["one", "two"], ""),
-        (["a\nb\n\n\n\nc"], ["a\nb"], "c"),
-        (["```py\nx = 1\n\ny = 2\n```\n\nafter"], ["```py\nx = 1\n\ny = 2\n```"], "after"),
-        (["```\nopen fence\n\nstill open"], [], "```\nopen fence\n\nstill open"),
-        (["~~~\n```\n\n~~~\n\nz"], ["~~~\n```\n\n~~~"], "z"),
-        (["````\n```\n\n````\n\nz"], ["````\n```\n\n````"], "z"),
-        (["- a\n- b\n\n1. c"], ["- a\n- b"], "1. c"),
+        (["one\n\ntwo"], [(B, "one")], "two"),
+        (["one\n", "\n", "two\n\n"], [(B, "one"), (B, "two")], ""),
+        (["a\nb\n\n\n\nc"], [(B, "a\nb")], "c"),
+        (["```py\nx = 1\n\ny = 2\n```\n\nafter"],
+         [(OPEN, "```py"), (C, "x = 1"), (C, ""), (C, "y = 2"), (E, "```")], "after"),
+        (["Here:\n```\ncode\n"], [(B, "Here:"), (OPEN, "```"), (C, "code")], ""),
+        (["```\nopen fence\n\nstill op"], [(OPEN, "```"), (C, "open fence"), (C, "")], "still op"),
+        (["~~~\n```\n~~~\n\nz"], [(OPEN, "~~~"), (C, "```"), (E, "~~~")], "z"),
+        (["````\n```\n````\nz"], [(OPEN, "````"), (C, "```"), (E, "````")], "z"),
+        (["```\n``` not a close\n"], [(OPEN, "```"), (C, "``` not a close")], ""),
+        (["- a\n- b\n\n1. c"], [(B, "- a\n- b")], "1. c"),
         (["   \n\nx"], [], "x"),
         (["no newline at all"], [], "no newline at all"),
     ],
-)
-def test_markdown_blocks(pieces: list[str], blocks: list[str], tail: str) -> None:
-    assert split(pieces) == (blocks, tail)
+)  # fmt: skip
+def test_markdown_pieces(pieces: list[str], finished: list[tuple[str, str]], tail: str) -> None:
+    assert split(pieces) == (finished, tail)
 
 
 def test_literal_mode_finishes_every_line() -> None:
-    assert split(["a\n\nb\nc"], markdown=False) == (["a", "", "b"], "c")
+    assert split(["a\n\nb\nc"], markdown=False) == ([("line", "a"), ("line", ""), ("line", "b")], "c")
 
 
 @given(st.lists(st.sampled_from(["x", " ", "\n", "\n\n", "```", "~~~", "- ", "#"]), max_size=40), st.data())
-def test_any_chunking_gives_the_same_blocks(parts: list[str], data: st.DataObject) -> None:
+def test_any_chunking_gives_the_same_pieces(parts: list[str], data: st.DataObject) -> None:
     text = "".join(parts)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
-    pieces = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
-    assert split(pieces) == split([text])
+    chunks = [text[a:b] for a, b in zip([0, *cuts], [*cuts, len(text)], strict=True)]
+    assert split(chunks) == split([text])
 
 
-def test_visible_tail_of_a_tall_code_block_keeps_its_fence() -> None:
+def test_visible_tail_of_a_tall_block_is_its_last_lines() -> None:
     splitter = BlockSplitter()
-    splitter.feed("```python\n" + "".join(f"line {i}\n" for i in range(1000)))
-    visible = splitter.visible_tail(lines=5, columns=80)
-    assert visible.split("\n") == ["```python", "line 996", "line 997", "line 998", "line 999", ""]
+    splitter.feed("".join(f"- item {i}\n" for i in range(1000)))
+    assert splitter.visible_tail(lines=3, columns=80).split("\n") == ["- item 997", "- item 998", "- item 999", ""]
+    assert splitter.has_tail() and not BlockSplitter().has_tail()
 
 
 def test_visible_tail_of_a_huge_line_is_bounded() -> None:

@@ -17,17 +17,21 @@ import threading
 import time
 from collections.abc import Callable, Iterable, Iterator
 
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
 from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
 from rich.live import Live
 from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.style import Style
+from rich.syntax import Syntax, SyntaxTheme
 from rich.text import Text
 
 from kbchat.events import Answer, Content, KBEvent, Pause
 from kbchat.render import Terminal
-from kbchat.render.blocks import BlockSplitter
+from kbchat.render.blocks import BlockSplitter, Piece
 from kbchat.render.safe import terminal_safe
 
 CURSOR = "▌"
@@ -91,6 +95,7 @@ class LiveView:
         self.clock = clock
         self.show_spinner = spinner
         self.splitter = BlockSplitter(markdown)
+        self.code: CodeLines | None = None  # the code block being streamed, line by line
         self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False,
                          redirect_stderr=False, vertical_overflow="visible")  # fmt: skip
         self.blocks_printed = 0
@@ -132,15 +137,21 @@ class LiveView:
             self.live.update(Text(""), refresh=False)
         finally:
             self.live.stop()
-        tail = self.splitter.tail.rstrip("\n")
-        lines = self._lines(tail) if tail.strip() else []
+        lines = self._final_lines()
         if cancelled:
             lines = with_mark(lines, Segment("[cancelled]", CANCELLED), self.console.width)
         if lines:
-            if self.blocks_printed and tail.strip():
+            if self.code is None and self.blocks_printed and self.splitter.has_tail():
                 self.console.line()
             self.console.print(SegmentLines(lines))
         self.console.show_cursor(True)
+
+    def _final_lines(self) -> list[list[Segment]]:
+        """The unfinished tail, rendered for good (an open code block is closed)."""
+        tail = self.splitter.tail.rstrip("\n")
+        if self.code is not None:
+            return [*(self.code.render(self.console, tail) if tail else []), self.code.padding(self.console.width)]
+        return self._lines(tail) if self.splitter.has_tail() else []
 
     # --- the drawing thread -------------------------------------------------------------
 
@@ -183,22 +194,39 @@ class LiveView:
         return text
 
     def _commit(self, text: str) -> None:
-        """Print the blocks this text finishes, above the live region, once and for good."""
-        for block in self.splitter.feed(text):
-            if self.markdown and self.blocks_printed:
-                self.console.line()
-            self.console.print(SegmentLines(self._lines(block)))
-            self.blocks_printed += 1
+        """Print the pieces this text finishes, above the live region, once and for good."""
+        for piece in self.splitter.feed(text):
+            self.console.print(SegmentLines(self._piece_lines(piece)))
+
+    def _piece_lines(self, piece: Piece) -> list[list[Segment]]:
+        kind, text = piece
+        if kind == "line":
+            return self._lines(text)
+        if kind == "code":
+            assert self.code is not None
+            return self.code.render(self.console, text)
+        if kind == "close":
+            assert self.code is not None
+            padding, self.code = self.code.padding(self.console.width), None
+            return [padding]
+        spacer: list[list[Segment]] = [[]] if self.blocks_printed else []
+        self.blocks_printed += 1
+        if kind == "open":
+            self.code = CodeLines(text)
+            return [*spacer, self.code.padding(self.console.width)]
+        return [*spacer, *self._lines(text)]
 
     def _live_renderable(self, now: float) -> RenderableType:
         if not self._received:
             return self._spinner if self.show_spinner and now - self._started >= SPINNER_DELAY else Text("")
         cursor = CURSOR if int((now - self._started) / BLINK) % 2 == 0 else " "
         height = max(1, self.console.height - 2)
-        source = self.splitter.visible_tail(height, self.console.width) + cursor
-        body = SegmentLines(self._lines(source)[-height:], final_newline=False)
-        spaced = self.markdown and self.blocks_printed and self.splitter.tail.strip()
-        return Group(Text(""), body) if spaced else body
+        if self.code is not None:  # inside a code block only the line being written is live
+            lines = self.code.render(self.console, self.splitter.visible_tail(height, self.console.width) + cursor)
+            return SegmentLines(lines[-height:], final_newline=False)
+        body = SegmentLines(self._lines(self.splitter.visible_tail(height, self.console.width) + cursor)[-height:],
+                            final_newline=False)  # fmt: skip
+        return Group(Text(""), body) if self.markdown and self.blocks_printed else body
 
     def _lines(self, source: str) -> list[list[Segment]]:
         """Rendered lines of some source, without the blank lines Rich puts above a lone list."""
@@ -208,6 +236,28 @@ class LiveView:
         while start < len(lines) - 1 and is_blank(lines[start]):
             start += 1
         return lines[start:]
+
+
+class CodeLines:
+    """Code lines rendered one at a time, looking like Rich's Markdown code block."""
+
+    def __init__(self, fence_line: str, theme: str = CODE_THEME) -> None:
+        info = fence_line.strip().lstrip("`~").strip()
+        self.lexer: Lexer
+        try:
+            self.lexer = get_lexer_by_name(info.split()[0]) if info else TextLexer()
+        except ClassNotFound:
+            self.lexer = TextLexer()
+        self.theme: SyntaxTheme = Syntax.get_theme(theme)
+        self.background = self.theme.get_background_style()
+
+    def render(self, console: Console, code: str) -> list[list[Segment]]:
+        syntax = Syntax(code or " ", self.lexer, theme=self.theme, word_wrap=True, padding=(0, 1))
+        return console.render_lines(syntax, console.options)
+
+    def padding(self, width: int) -> list[Segment]:
+        """The blank line above and below a code block."""
+        return [Segment(" " * width, self.background)]
 
 
 class SegmentLines:
