@@ -77,6 +77,31 @@ class KBClient:
         finally:
             response.close()
 
+    def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> dict[str, Any]:
+        """POST /v1/kb/search: `{"items": [...], "total_found": n}`."""
+        return self._json("/v1/kb/search", {"query": query, "filters": filters, "limit": limit})
+
+    def chat(self, query: str, filters: dict[str, Any]) -> dict[str, Any]:
+        """POST /v1/kb/chat: `{"answer": "...", "sources": [...]}` in one response."""
+        return self._json("/v1/kb/chat", {"query": query, "filters": filters})
+
+    def _json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
+        response = self.post(path, body, headers={"Accept": "application/json"})
+        try:
+            obj = _unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT * 16, decode_content=True)))
+        except urllib3.exceptions.ReadTimeoutError:
+            raise StreamIdle(f"no data from the server for {self.settings.timeout:g} s (--timeout)") from None
+        except (urllib3.exceptions.HTTPError, OSError):
+            raise StreamIncomplete("the response ended before it was complete") from None
+        except ValueError:
+            content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise BadResponse(f"expected JSON from {path}, but the server sent {content_type}") from None
+        finally:
+            response.close()
+        if not isinstance(obj, dict):
+            raise BadResponse(f"expected a JSON object from {path}")
+        return obj
+
     def post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
         """Send with retries (only before any answer content); raise on status >= 400."""
         url = self.settings.base_url + path

@@ -74,6 +74,7 @@ class ScriptedServer:
 
     def __init__(self) -> None:
         self.replies: deque[Reply] = deque()
+        self.by_path: dict[str, deque[Reply]] = {}  # replies for one path, ahead of the general queue
         self.default: Reply | None = None  # served when the queue is empty (benchmarks)
         self.requests: list[Request] = []
         self.write_times: list[float] = []  # perf_counter() after each bytes step is sent
@@ -92,6 +93,11 @@ class ScriptedServer:
         self.replies.extend(replies)
         return self
 
+    def queue_for(self, path: str, *replies: Reply) -> ScriptedServer:
+        """Replies for requests to `path` only (concurrent requests to several paths)."""
+        self.by_path.setdefault(path, deque()).extend(replies)
+        return self
+
     def __enter__(self) -> ScriptedServer:
         self._thread.start()
         return self
@@ -101,7 +107,9 @@ class ScriptedServer:
         self._server.shutdown()
         self._server.server_close()
 
-    def next_reply(self) -> Reply:
+    def next_reply(self, path: str = "") -> Reply:
+        if self.by_path.get(path):
+            return self.by_path[path].popleft()
         if self.replies:
             return self.replies.popleft()
         if self.default is not None:
@@ -126,7 +134,7 @@ class _Handler(socketserver.BaseRequestHandler):
         if request is None:
             return
         owner.requests.append(request)
-        reply = owner.next_reply()
+        reply = owner.next_reply(request.path)
         try:
             _send(sock, reply, owner)
         except OSError:

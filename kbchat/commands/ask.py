@@ -10,12 +10,14 @@ from kbchat.commands.common import (
     FilterOpt,
     NoColor,
     NoMarkdown,
+    NoStream,
     Output,
     Plain,
     Profile,
     Question,
     Retries,
     Rich,
+    Sources,
     Tenant,
     Timeout,
     Verbose,
@@ -42,6 +44,8 @@ def ask(
     output: Output = None,
     no_markdown: NoMarkdown = False,
     no_color: NoColor = False,
+    no_stream: NoStream = False,
+    sources: Sources = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -61,4 +65,5 @@ def ask(
         settings.check_ready()
         from kbchat.ask import run_ask
 
-        run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown)
+        run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
+                no_stream=no_stream, sources=sources)  # fmt: skip

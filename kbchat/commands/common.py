@@ -71,6 +71,16 @@ Output = Annotated[
 ]
 NoMarkdown = Annotated[bool, typer.Option("--no-markdown", help="show the text literally", rich_help_panel=OUT)]
 NoColor = Annotated[bool, typer.Option("--no-color", help="no colours (also NO_COLOR)", rich_help_panel=OUT)]
+NoStream = Annotated[
+    bool,
+    typer.Option(
+        "--no-stream", help="ask /v1/kb/chat: the whole answer at once, with its sources", rich_help_panel=OUT
+    ),
+]
+Sources = Annotated[
+    bool,
+    typer.Option("--sources", help="also list the closest passages (a search beside the answer)", rich_help_panel=OUT),
+]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="trace requests and skipped events on stderr")]
 Debug = Annotated[bool, typer.Option("--debug", help="show a traceback for unexpected errors", hidden=True)]
 

@@ -14,10 +14,12 @@ from kbchat.commands.common import (
     Debug,
     NoColor,
     NoMarkdown,
+    NoStream,
     Output,
     Plain,
     Question,
     Rich,
+    Sources,
     Verbose,
     choose_mode,
     reported,
@@ -84,6 +86,8 @@ def demo(
     output: Output = None,
     no_markdown: NoMarkdown = False,
     no_color: NoColor = False,
+    no_stream: NoStream = False,
+    sources: Sources = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -117,7 +121,8 @@ def demo(
                 from kbchat.question import build_question, read_stdin
 
                 text = build_question(question, read_stdin(question))
-                run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown)
+                run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
+                        no_stream=no_stream, sources=sources)  # fmt: skip
                 code = 0
         finally:
             stop(server)

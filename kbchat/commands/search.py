@@ -1,0 +1,86 @@
+"""`kbchat search`: the closest passages for a query (/v1/kb/search), no answer."""
+
+from __future__ import annotations
+
+from typing import Annotated
+
+import typer
+
+from kbchat.commands.common import (
+    JSON,
+    APIKey,
+    BaseURL,
+    Debug,
+    FilterOpt,
+    NoColor,
+    Profile,
+    Retries,
+    Tenant,
+    Timeout,
+    Verbose,
+    load_settings,
+    reported,
+)
+from kbchat.config import ConnectionOptions
+from kbchat.errors import UsageError
+
+MAX_LIMIT = 100
+
+
+def search(
+    query: Annotated[list[str], typer.Argument(metavar="QUERY...", help="words to search for", show_default=False)],
+    base_url: BaseURL = None,
+    api_key: APIKey = None,
+    tenant: Tenant = None,
+    filter: FilterOpt = None,
+    profile: Profile = None,
+    timeout: Timeout = None,
+    retries: Retries = None,
+    limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="how many passages, 1 to 100")] = 10,
+    min_score: Annotated[
+        float | None, typer.Option("--min-score", metavar="SCORE", help="drop passages scoring below this (0..1)")
+    ] = None,
+    json: JSON = False,
+    no_color: NoColor = False,
+    verbose: Verbose = False,
+    debug: Debug = False,
+) -> None:
+    """Semantic search: the closest passages, as a table on a terminal, JSON when piped.
+
+    Scores run from 0 to 1: 0.90 and up very relevant, 0.75 relevant, 0.60 moderate.
+    """
+    import json as jsonlib
+
+    from kbchat.render import Terminal
+
+    term = Terminal.from_std(no_color=no_color)
+    with reported(debug):
+        text = " ".join(query).strip()
+        if not text:
+            raise UsageError('empty query: kbchat search "some words"')
+        if not 1 <= limit <= MAX_LIMIT:
+            raise UsageError(f"--limit takes a whole number from 1 to {MAX_LIMIT}")
+        if min_score is not None and not 0 <= min_score <= 1:
+            raise UsageError("--min-score takes a number from 0 to 1")
+        options = ConnectionOptions(base_url, api_key, tenant, tuple(filter or ()), profile, timeout, retries)
+        settings = load_settings(options, term.err)
+        settings.check_ready()
+        from kbchat.ask import make_trace
+        from kbchat.client import KBClient
+
+        trace = make_trace(term) if verbose else (lambda message: None)
+        body = KBClient(settings, trace=trace).search(text, settings.request_filters(), limit)
+        items = body.get("items") if isinstance(body.get("items"), list) else []
+        if min_score is not None:
+            items = [
+                i
+                for i in items
+                if isinstance(i, dict) and isinstance(i.get("score"), int | float) and i["score"] >= min_score
+            ]
+        if json or not term.is_tty:
+            print(jsonlib.dumps({**body, "items": items}, ensure_ascii=False, indent=2), file=term.out)
+            return
+        from kbchat.passages import from_search_item
+        from kbchat.render.table import print_search
+
+        print_search(term, [from_search_item(i) for i in items], text, body.get("total_found"))

@@ -1,0 +1,85 @@
+"""Search results and sources: a table on a terminal, plain lines elsewhere."""
+
+from __future__ import annotations
+
+from collections.abc import Sequence
+
+from rich import box
+from rich.console import Console
+from rich.table import Table
+from rich.text import Text
+
+from kbchat.passages import Passage, query_terms, snippet
+from kbchat.render import Terminal
+from kbchat.render.rich import make_console
+from kbchat.render.safe import terminal_safe
+
+
+def score_style(score: float | None) -> str:
+    """The API's guidance: >= 0.90 very relevant, 0.75 relevant, 0.60 moderate, below probably not."""
+    if score is None:
+        return "dim"
+    if score >= 0.9:
+        return "bold green"
+    if score >= 0.75:
+        return "green"
+    return "yellow" if score >= 0.6 else "dim"
+
+
+def highlighted(text: str, terms: list[str]) -> Text:
+    """A one-line snippet of server text, the query's words in bold."""
+    line = Text(terminal_safe(snippet(text, terms)))
+    line.highlight_words(terms, style="bold", case_sensitive=False)
+    return line
+
+
+def passages_table(passages: Sequence[Passage], query: str, numbered: bool = True) -> Table:
+    terms = query_terms(query)
+    table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
+    if numbered:
+        table.add_column("#", justify="right", style="dim", no_wrap=True)
+    table.add_column("score", justify="right", no_wrap=True)
+    table.add_column("document", overflow="fold", ratio=2)
+    table.add_column("tags", overflow="fold", ratio=1)
+    table.add_column("passage", overflow="fold", ratio=5)
+    for rank, passage in enumerate(passages, 1):
+        score = "" if passage.score is None else f"{passage.score:.2f}"
+        document = Text(terminal_safe(passage.document))
+        if passage.id:
+            document.append("\n" + terminal_safe(passage.id), style="dim")
+        cells = [Text(score, style=score_style(passage.score)), document,
+                 Text(terminal_safe(", ".join(passage.tags))), highlighted(passage.text, terms)]  # fmt: skip
+        table.add_row(*([str(rank)] if numbered else []), *cells)
+    return table
+
+
+def print_passages(term: Terminal, passages: Sequence[Passage], query: str, title: str) -> None:
+    """A titled table of passages under an answer, on a terminal."""
+    console: Console = make_console(term)
+    console.print()
+    console.print(Text(title, style="bold dim"))
+    if passages:
+        console.print(passages_table(passages, query, numbered=False))
+    else:
+        console.print(Text("none", style="dim"))
+
+
+def plain_passages(passages: Sequence[Passage], query: str, title: str) -> str:
+    """The same as plain text: a blank line, the title, then `score  id  snippet` lines."""
+    terms = query_terms(query)
+    lines = ["", f"{title}:"]
+    for passage in passages:
+        score = "    " if passage.score is None else f"{passage.score:.2f}"
+        lines.append(f"{score}  {passage.id or passage.document}  {snippet(passage.text, terms)}")
+    return "\n".join(lines) + "\n"
+
+
+def print_search(term: Terminal, passages: Sequence[Passage], query: str, total: int | None) -> None:
+    """Search results as a table, with how many there were in all."""
+    console = make_console(term)
+    if not passages:
+        console.print(Text("No passages match.", style="dim"))
+        return
+    console.print(passages_table(passages, query))
+    found = f" of {total} found" if isinstance(total, int) and total > len(passages) else ""
+    console.print(Text(f"{len(passages)} shown{found}", style="dim"))
