@@ -15,6 +15,7 @@ from kbchat import __version__
 from kbchat.commands.ask import ask
 from kbchat.commands.chat import chat
 from kbchat.commands.config import config_app
+from kbchat.commands.doctor import doctor
 from kbchat.commands.search import search
 from kbchat.commands.serve import demo, serve
 from kbchat.question import stdin_is_tty
@@ -29,6 +30,7 @@ app = typer.Typer(
 app.command()(ask)
 app.command()(chat)
 app.command()(search)
+app.command()(doctor)
 app.command()(demo)
 app.command()(serve)
 app.add_typer(config_app, name="config")

@@ -85,6 +85,24 @@ class KBClient:
         """POST /v1/kb/chat: `{"answer": "...", "sources": [...]}` in one response."""
         return self._json("/v1/kb/chat", {"query": query, "filters": filters})
 
+    def get(self, path: str) -> tuple[int, str, str]:
+        """GET a path once (health checks): status, reason and up to 4 KB of the body."""
+        url = self.settings.base_url + path
+        try:
+            response = self.session.get(
+                url, stream=True, timeout=(self.settings.connect_timeout, self.settings.timeout)
+            )
+        except requests.Timeout:
+            raise ConnectFailed(f"no response from {_host(url)} within {self.settings.timeout:g} s") from None
+        except requests.RequestException as err:
+            raise ConnectFailed(self._connect_message(err, 1)) from None
+        with response:
+            try:
+                text = response.raw.read(4096, decode_content=True).decode("utf-8", "replace")
+            except (urllib3.exceptions.HTTPError, OSError):
+                text = ""
+        return response.status_code, response.reason or _phrase(response.status_code), text
+
     def _json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.post(path, body, headers={"Accept": "application/json"})
         try:
