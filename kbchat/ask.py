@@ -161,11 +161,10 @@ def check_answer(answer: Answer) -> None:
 def note_skipped(events: Iterable[KBEvent], trace: Trace) -> Iterator[KBEvent]:
     """Pass every event on; under --verbose, say which ones the answer skips."""
     for event in events:
-        kind = type(event)
-        if kind is NotJSON:
+        if isinstance(event, NotJSON):
             trace(f"skipped data that is not JSON: {event.raw[:200]!r}")
-        elif kind is Unknown:
-            trace(f"skipped event of unknown kind {event.kind!r}")  # type: ignore[union-attr]
+        elif isinstance(event, Unknown):
+            trace(f"skipped event of unknown kind {event.kind!r}")
         yield event
 
 

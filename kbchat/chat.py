@@ -46,7 +46,8 @@ def welcome(settings: Settings) -> str:
 
 
 def prompt_label(settings: Settings) -> str:
-    return settings.tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{settings.tenant}"
+    tenant = settings.tenant or ""
+    return tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
 
 
 def line_reader(stream: TextIO) -> Callable[[], str]:

@@ -192,7 +192,7 @@ class KBClient:
 
 def backoff(attempt: int) -> float:
     """Exponential backoff with jitter: 0.5 s, 1 s, 2 s … each scaled by 0.5 to 1."""
-    return min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0)
+    return float(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0))
 
 
 def retry_delay(headers: Any, attempt: int, now: float | None = None) -> float:

@@ -22,8 +22,8 @@ class Passage:
 def from_search_item(item: Any) -> Passage:
     """One `items[]` entry of /v1/kb/search; missing fields are simply absent."""
     item = item if isinstance(item, dict) else {}
-    payload = item.get("payload") if isinstance(item.get("payload"), dict) else {}
-    tags = payload.get("tag_names") if isinstance(payload.get("tag_names"), list) else []
+    payload: dict[str, Any] = item["payload"] if isinstance(item.get("payload"), dict) else {}
+    tags: list[Any] = payload["tag_names"] if isinstance(payload.get("tag_names"), list) else []
     document = payload.get("title") or payload.get("document") or payload.get("snack_elemental_id") or ""
     return Passage(
         score=_number(item.get("score")),

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
 
@@ -70,7 +70,7 @@ def search(
 
         trace = make_trace(term) if verbose else (lambda message: None)
         body = KBClient(settings, trace=trace).search(text, settings.request_filters(), limit)
-        items = body.get("items") if isinstance(body.get("items"), list) else []
+        items: list[Any] = body["items"] if isinstance(body.get("items"), list) else []
         if min_score is not None:
             items = [
                 i

@@ -27,7 +27,7 @@ class JSONLinesRenderer:
                 answer.apply(event)
                 if kind is Done or kind is NotJSON:
                     continue
-                raw = event.raw
+                raw = event.raw  # type: ignore[union-attr]  # Pause was skipped above
                 if "\n" in raw or "\r" in raw:  # several data: lines; keep it one line
                     raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
                 out.write(raw + "\n")

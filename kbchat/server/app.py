@@ -80,7 +80,7 @@ class KBServer(ThreadingHTTPServer):
     @property
     def url(self) -> str:
         host, port = self.server_address[:2]
-        return f"http://{host}:{port}"
+        return f"http://{host!s}:{port}" if ":" not in str(host) else f"http://[{host!s}]:{port}"
 
 
 Route = Callable[["Handler", dict[str, Any]], None]
