@@ -25,6 +25,7 @@ from rich.console import Console  # noqa: E402
 from rich.live import Live  # noqa: E402
 from rich.markdown import Markdown  # noqa: E402
 
+from bench.common import table  # noqa: E402
 from kbchat.render.rich import LiveView  # noqa: E402
 from tests.scripted_server import Reply, ScriptedServer, sse  # noqa: E402
 
@@ -112,16 +113,6 @@ def naive_per_update(text: str, updates: int) -> float:
             live.update(Markdown(text), refresh=True)
             samples.append(time.perf_counter() - started)
     return statistics.median(samples)
-
-
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n## {title}\n")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-    sys.stdout.flush()
 
 
 def per_update() -> None:

@@ -27,6 +27,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import table  # noqa: E402
 from kbchat.server.run import open_index, serve_in_background, start_server, stop  # noqa: E402
 
 TENANTS = 10
@@ -189,13 +190,8 @@ def main() -> None:
             stop(server)
 
     print(f"# kbchat serve benchmarks: {platform.node()}, {os.cpu_count()} cores, Python {platform.python_version()}, "
-          f"SQLite {__import__('sqlite3').sqlite_version}, {time.strftime('%Y-%m-%d')}\n")  # fmt: skip
-    widths = [max(len(row[i]) for row in rows) for i in range(4)]
-    header = ["measurement", "result", "target", ""]
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(c.ljust(w) for c, w in zip(row, widths, strict=True)))
+          f"SQLite {__import__('sqlite3').sqlite_version}, {time.strftime('%Y-%m-%d')}")  # fmt: skip
+    table(f"{args.docs:,} generated documents", ["measurement", "result", "target", ""], rows)
 
 
 if __name__ == "__main__":

@@ -26,6 +26,7 @@ from pathlib import Path
 ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
+from bench.common import table  # noqa: E402
 from kbchat.events import iter_events  # noqa: E402
 from tests.scripted_server import Reply, ScriptedServer, sse  # noqa: E402
 
@@ -62,16 +63,6 @@ CLIENTS: dict[str, Command] = {"kbchat": kbchat, "curl -sN": curl}
 
 def median_ms(values: list[float]) -> str:
     return f"{statistics.median(values) * 1000:.1f}" if values else "-"
-
-
-def table(title: str, header: list[str], rows: list[list[str]]) -> None:
-    widths = [max(len(str(row[i])) for row in [header, *rows]) for i in range(len(header))]
-    print(f"\n## {title}\n")
-    print("  ".join(h.ljust(w) for h, w in zip(header, widths, strict=True)))
-    print("  ".join("-" * w for w in widths))
-    for row in rows:
-        print("  ".join(str(c).ljust(w) for c, w in zip(row, widths, strict=True)))
-    sys.stdout.flush()
 
 
 class Watch:

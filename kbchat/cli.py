@@ -22,7 +22,6 @@ from kbchat.question import stdin_is_tty
 
 app = typer.Typer(
     name="kbchat",
-    help="Talk to your knowledge base from the terminal.",
     rich_markup_mode=None,
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
@@ -52,8 +51,10 @@ def root(
 ) -> None:
     """Talk to your knowledge base from the terminal.
 
+    New here? `kbchat demo` tries it on a bundled sample, with no key and no setup.
+
     With no command: the chat on a terminal; with stdin piped, the question is read
-    from it (as `kbchat ask -`). New here? Try `kbchat demo`.
+    from it (as `kbchat ask -`).
     """
     if ctx.invoked_subcommand is not None:
         return

@@ -79,7 +79,7 @@ def test_demo_answers_a_question_with_no_setup() -> None:
     result = run_kbchat("demo", "what", "does", "the", "premium", "plan", "include?")
     assert result.returncode == 0, result.stderr
     assert 'Customers often call Business "the premium plan"' in result.stdout
-    assert result.stderr.startswith("kbchat demo: the local sample knowledge base (12 documents")
+    assert result.stderr.startswith("kbchat demo: 12 sample documents of a fictional company")
 
 
 def test_demo_json_mode() -> None:

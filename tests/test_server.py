@@ -320,7 +320,11 @@ def test_a_client_that_disconnects_stops_its_generation(tmp_path: Path) -> None:
         with socket.create_connection(server.server_address[:2], timeout=10) as sock:
             sock.sendall(b"POST " + STREAM.encode() + b" HTTP/1.1\r\nHost: x\r\nContent-Type: application/json\r\n"
                          b"Content-Length: %d\r\n\r\n%s" % (len(body), body))  # fmt: skip
-            assert b"data: " in sock.recv(65536)
+            received = b""
+            while b"data: " not in received:  # headers and the first event may come in separate reads
+                chunk = sock.recv(65536)
+                assert chunk, "the server closed before the first event"
+                received += chunk
         deadline = time.monotonic() + 5
         while time.monotonic() < deadline and (server.streams.cancelled, server.streams.active) != (1, 0):
             time.sleep(0.02)

@@ -22,10 +22,9 @@ from kbchat.commands.common import (
     Timeout,
     Verbose,
     choose_mode,
-    load_settings,
+    ready_settings,
     reported,
 )
-from kbchat.config import ConnectionOptions
 from kbchat.question import build_question, read_stdin
 
 
@@ -60,9 +59,7 @@ def ask(
     with reported(debug):
         mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
         text = build_question(question or [], read_stdin(question or []))
-        options = ConnectionOptions(base_url, api_key, tenant, tuple(filter or ()), profile, timeout, retries)
-        settings = load_settings(options, term.err)
-        settings.check_ready()
+        settings = ready_settings(term.err, base_url, api_key, tenant, filter, profile, timeout, retries)
         from kbchat.ask import run_ask
 
         run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,

@@ -16,10 +16,9 @@ from kbchat.commands.common import (
     Tenant,
     Timeout,
     Verbose,
-    load_settings,
+    ready_settings,
     reported,
 )
-from kbchat.config import ConnectionOptions
 
 
 def chat(
@@ -35,7 +34,7 @@ def chat(
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
-    """Chat with the knowledge base: one question after another, each answered live.
+    """Chat: one question after another, each answered live.
 
     Slash commands: /help /tenant /filter /filters /retry /save /markdown /clear /exit.
     With stdin not a terminal, each non-empty line is a question, answered in plain text;
@@ -45,9 +44,7 @@ def chat(
 
     term = Terminal.from_std(no_color=no_color)
     with reported(debug):
-        options = ConnectionOptions(base_url, api_key, tenant, tuple(filter or ()), profile, timeout, retries)
-        settings = load_settings(options, term.err)
-        settings.check_ready()
+        settings = ready_settings(term.err, base_url, api_key, tenant, filter, profile, timeout, retries)
         from kbchat.chat import run_chat
 
         code = run_chat(settings, term, verbose=verbose, markdown=not no_markdown)

@@ -85,6 +85,23 @@ Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="trace requests a
 Debug = Annotated[bool, typer.Option("--debug", help="show a traceback for unexpected errors", hidden=True)]
 
 
+def ready_settings(
+    err: TextIO,
+    base_url: str | None,
+    api_key: str | None,
+    tenant: str | None,
+    filters: list[str] | None,
+    profile: str | None,
+    timeout: float | None,
+    retries: int | None,
+) -> Settings:
+    """The connection options of a command, resolved and checked before anything is sent."""
+    options = ConnectionOptions(base_url, api_key, tenant, tuple(filters or ()), profile, timeout, retries)
+    settings = load_settings(options, err)
+    settings.check_ready()
+    return settings
+
+
 def load_settings(options: ConnectionOptions, err: TextIO) -> Settings:
     """Settings from the command line, the environment and the config file."""
     path = config_path(os.environ)

@@ -23,9 +23,10 @@ def doctor(
     retries: Retries = None,
     no_color: NoColor = False,
 ) -> None:
-    """Check the config file, key, tenant, base URL, DNS, TLS, health and a test search.
+    """Check that everything a question needs is in place.
 
-    One line each, with the time it took; exit 0 only when every check passes.
+    The config file, key, tenant, base URL, DNS, TLS, health and a test search: one
+    line each, with the time it took; exit 0 only when every check passes.
     The key is never shown (at most its last 4 characters).
     """
     from kbchat.doctor import run

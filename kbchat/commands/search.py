@@ -18,10 +18,9 @@ from kbchat.commands.common import (
     Tenant,
     Timeout,
     Verbose,
-    load_settings,
+    ready_settings,
     reported,
 )
-from kbchat.config import ConnectionOptions
 from kbchat.errors import UsageError
 
 MAX_LIMIT = 100
@@ -45,7 +44,9 @@ def search(
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
-    """Semantic search: the closest passages, as a table on a terminal, JSON when piped.
+    """The closest passages for a query, without an answer.
+
+    A table on a terminal, JSON when piped or with --json.
 
     Scores run from 0 to 1: 0.90 and up very relevant, 0.75 relevant, 0.60 moderate.
     """
@@ -62,9 +63,7 @@ def search(
             raise UsageError(f"--limit takes a whole number from 1 to {MAX_LIMIT}")
         if min_score is not None and not 0 <= min_score <= 1:
             raise UsageError("--min-score takes a number from 0 to 1")
-        options = ConnectionOptions(base_url, api_key, tenant, tuple(filter or ()), profile, timeout, retries)
-        settings = load_settings(options, term.err)
-        settings.check_ready()
+        settings = ready_settings(term.err, base_url, api_key, tenant, filter, profile, timeout, retries)
         from kbchat.ask import make_trace
         from kbchat.client import KBClient
 

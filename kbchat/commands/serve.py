@@ -56,7 +56,9 @@ def serve(
     ] = None,
     debug: Debug = False,
 ) -> None:
-    """Serve a folder of documents over the knowledge-base API, on 127.0.0.1.
+    """A local knowledge base: your documents over the same API.
+
+    Binds 127.0.0.1 unless --host says otherwise (then --api-key is required).
 
     Extractive answers from a SQLite full-text index (BM25); no model is involved.
     Files at the top of DIR belong to tenant `demo`; each subfolder is a tenant.
@@ -91,7 +93,7 @@ def demo(
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
-    """Try kbchat on a bundled sample knowledge base: no key, no tenant, no network.
+    """Try kbchat on a bundled sample: no key, no setup, no network.
 
     Starts the local server on a free loopback port over the sample documents of a
     fictional company, then answers QUESTION, or opens the chat (with stdin piped,
@@ -110,8 +112,8 @@ def demo(
         try:
             settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT)
             count = server.index.stats()["documents"]
-            print(f"kbchat demo: the local sample knowledge base ({count} documents about a fictional company) "
-                  f"at {server.url}; answers are quoted from it, no AI model", file=sys.stderr)  # fmt: skip
+            print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
+                  "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
             if not question:
                 from kbchat.chat import run_chat
 
