@@ -6,15 +6,12 @@ with `base_url`, `api_key`, `tenant`, `timeout`, `retries` and a `filters` table
 
 from __future__ import annotations
 
-import ipaddress
 import os
 import stat
-import tomllib
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
-from urllib.parse import urlsplit
 
 from kbchat.errors import ConfigError, UsageError
 
@@ -85,6 +82,8 @@ class Settings:
 
 def check_url(url: str) -> None:
     """An http(s) URL with a host; plain http only to a loopback host (the key travels)."""
+    from urllib.parse import urlsplit
+
     parts = urlsplit(url)
     if parts.scheme not in ("http", "https") or not parts.hostname:
         raise UsageError(f"bad base URL {url!r}: expected http(s)://HOST[:PORT]")
@@ -100,6 +99,8 @@ def check_url(url: str) -> None:
 
 
 def is_loopback(host: str) -> bool:
+    import ipaddress
+
     if host.lower() == "localhost":
         return True
     try:
@@ -243,6 +244,8 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 def load_config(path: Path) -> dict[str, Any]:
     """The parsed file, or {} when there is none."""
+    import tomllib  # imported here: --help and shell completion never read the file
+
     try:
         with path.open("rb") as file:
             return tomllib.load(file)

@@ -17,7 +17,6 @@ not an exception: it is collected by `events.Answer`.
 
 from __future__ import annotations
 
-import json
 from typing import Any, ClassVar
 
 
@@ -87,6 +86,8 @@ def format_detail(detail: Any) -> str:
         return "; ".join(filter(None, (_format_item(item) for item in detail)))
     if isinstance(detail, dict) and ("msg" in detail or "message" in detail):
         return _format_item(detail)
+    import json
+
     return one_line(json.dumps(detail, ensure_ascii=False, separators=(", ", ": ")))
 
 
@@ -96,6 +97,8 @@ def _format_item(item: Any) -> str:
         return format_detail(item)
     msg = item.get("msg", item.get("message"))
     if not isinstance(msg, str):
+        import json
+
         return format_detail(json.dumps(item, ensure_ascii=False))
     loc = item.get("loc")
     if isinstance(loc, list) and loc:

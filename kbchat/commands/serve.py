@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import secrets
 import sys
 from pathlib import Path
 from typing import Annotated
@@ -106,6 +105,8 @@ def demo(
     term = Terminal.from_std(no_color=no_color)
     with reported(debug):
         mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
+        import secrets
+
         key = secrets.token_urlsafe(24)
         server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None)
         serve_in_background(server)
