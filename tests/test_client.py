@@ -180,3 +180,17 @@ def test_retry_delay_rules() -> None:
 def test_backoff_grows_and_is_capped() -> None:
     assert 2.0 <= backoff(3) <= 4.0
     assert backoff(20) <= BACKOFF_CAP
+
+
+def test_dns_failures_are_named_and_not_retried_when_permanent() -> None:
+    import socket
+
+    from kbchat.client import _cause, _worth_retrying
+
+    unknown = requests.ConnectionError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
+    flaky = requests.ConnectionError(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
+    assert _cause(unknown, 10) == "cannot resolve the host name"
+    assert not _worth_retrying(unknown) and _worth_retrying(flaky)
+    assert (
+        _cause(requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")), 10) == "connection refused"
+    )

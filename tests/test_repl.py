@@ -171,3 +171,19 @@ def test_piped_demo_chat() -> None:
 def test_chat_needs_a_key_like_ask() -> None:
     result = run_kbchat("chat", "--tenant", "acme", input=b"q\n", env=kbchat_env())
     assert result.returncode == 2 and "no API key" in result.stderr
+
+
+def test_slash_completion() -> None:
+    from prompt_toolkit.completion import CompleteEvent
+    from prompt_toolkit.document import Document
+
+    from kbchat.repl_prompt import SlashCompleter
+
+    def complete(text: str) -> list[str]:
+        return [c.text for c in SlashCompleter().get_completions(Document(text), CompleteEvent())]
+
+    assert complete("/fi") == ["/filter", "/filters"]
+    assert complete("/filter tag") == ["tag_ids=", "tag_names="]
+    assert complete("/filter -so") == ["-source"]
+    assert complete("/markdown o") == ["on", "off"]
+    assert complete("a question") == [] and complete("/tenant x\n/fi") == []

@@ -93,3 +93,17 @@ def test_demo_ignores_the_users_settings() -> None:
     env = kbchat_env(KBCHAT_BASE_URL="https://unreachable.example", KBCHAT_TENANT="other", KBCHAT_API_KEY="k")
     result = run_kbchat("demo", "is my data encrypted", env=env)
     assert result.returncode == 0 and "AES-256" in result.stdout
+
+
+def test_search_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
+    url, _ = served
+    args = ["search", "--base-url", url, "--api-key", "local-key", "-t", "acme"]
+    body = json.loads(run_kbchat(*args, "llama").stdout)
+    assert body["total_found"] == 2 and {i["payload"]["document"] for i in body["items"]} == {
+        "acme/plans.md",
+        "acme/support.md",
+    }
+    filtered = json.loads(run_kbchat(*args, "--filter", "tag_names=Support", "llama").stdout)
+    assert [i["payload"]["document"] for i in filtered["items"]] == ["acme/support.md"]
+    missing = run_kbchat(*args, "--filter", "tag_names=Nothing", "llama")
+    assert json.loads(missing.stdout) == {"items": [], "total_found": 0}
