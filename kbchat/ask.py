@@ -14,11 +14,10 @@ from kbchat.events import Answer, Content, Done, KBEvent, NotJSON, Unknown, iter
 from kbchat.passages import Passage, from_chat_source, from_search_item
 from kbchat.render import Mode, Terminal, make_renderer, resolve_mode
 from kbchat.render.safe import terminal_safe
+from kbchat.trace import Trace, make_trace
 
 if TYPE_CHECKING:
     from kbchat.client import KBClient
-
-Trace = Callable[[str], None]
 
 
 def run_ask(
@@ -41,7 +40,8 @@ def run_ask(
     """
     from kbchat.client import KBClient
 
-    trace = make_trace(term) if verbose else _quiet
+    trace = make_trace(term.err, verbose)
+    mode = resolve_mode(mode, term)
     file = open_output(output) if output else None
     renderer = make_renderer(mode, term, markdown=markdown)
     client = KBClient(settings, trace=trace)
@@ -62,13 +62,11 @@ def run_ask(
             events = copy_content(events, file)
         answer = renderer.render(events, answer)
     except KeyboardInterrupt:
-        shown = resolve_mode(mode, term) is Mode.RICH and term.err_is_tty
-        raise Cancelled(shown_on_screen=shown) from None
+        raise Cancelled(shown_on_screen=mode is Mode.RICH and term.err_is_tty) from None
     finally:
         if file is not None:
             file.close()
     check_answer(answer)
-    mode = resolve_mode(mode, term)
     if chat_body and mode is not Mode.JSON and (sources or mode is Mode.RICH):
         passages = [from_chat_source(s) for s in _list(chat_body[0].get("sources"))]
         show_passages(term, mode, passages, question, "Sources")
@@ -174,14 +172,3 @@ def open_output(path: Path) -> TextIO:
         return path.open("w", encoding="utf-8")
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror}") from None
-
-
-def make_trace(term: Terminal) -> Trace:
-    def trace(message: str) -> None:
-        print(f"kbchat: {message}", file=term.err, flush=True)
-
-    return trace
-
-
-def _quiet(message: str) -> None:
-    """--verbose is off."""

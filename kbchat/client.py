@@ -27,6 +27,7 @@ from kbchat.errors import (
     StreamIncomplete,
     format_detail,
 )
+from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
     from kbchat.config import Settings
@@ -38,12 +39,7 @@ READ_SIZE = 65536
 ERROR_BODY_LIMIT = 1 << 20
 EPOCH_THRESHOLD = 1_000_000_000  # X-RateLimit-Reset above this is an epoch time, not a wait
 
-Trace = Callable[[str], None]
 E = TypeVar("E", bound=BaseException)
-
-
-def _no_trace(message: str) -> None:
-    """Tracing is off."""
 
 
 class KBClient:
@@ -52,7 +48,7 @@ class KBClient:
     def __init__(
         self,
         settings: Settings,
-        trace: Trace = _no_trace,
+        trace: Trace = no_trace,
         sleep: Callable[[float], None] = time.sleep,
     ) -> None:
         self.settings = settings
@@ -227,33 +223,35 @@ def _clamp(seconds: float) -> float:
 def status_error(response: requests.Response) -> HTTPStatusError:
     """HTTP <code> <reason>: <detail>, the detail read from a JSON body when there is one."""
     reason = response.reason or _phrase(response.status_code)
-    detail = ""
-    try:
-        body = response.raw.read(ERROR_BODY_LIMIT, decode_content=True)
-        obj = _unwrap(json.loads(body))
-    except (ValueError, urllib3.exceptions.HTTPError, OSError):
-        obj = None
-    if isinstance(obj, dict):
-        detail = format_detail(obj.get("detail") or obj.get("error_message") or obj.get("message"))
-    elif isinstance(obj, str | list):
-        detail = format_detail(obj)
+    obj = _read_json(response)
+    detail = _detail(obj) if isinstance(obj, dict) else format_detail(obj) if isinstance(obj, str | list) else ""
     return HTTPStatusError(response.status_code, reason, detail)
 
 
 def _event_stream_from_json(response: requests.Response, content_type: str) -> bytes:
     """A 200 that is not an event stream: accept a chat body, report an error body."""
-    try:
-        obj = _unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT, decode_content=True)))
-    except (ValueError, urllib3.exceptions.HTTPError, OSError):
-        obj = None
+    obj = _read_json(response)
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
         message = json.dumps({"event": "message", "data": {"content": obj["answer"]}}, ensure_ascii=False)
         return f"data: {message}\n\ndata: [DONE]\n\n".encode()
     if isinstance(obj, dict):
-        detail = format_detail(obj.get("detail") or obj.get("error_message") or obj.get("message"))
+        detail = _detail(obj)
         if detail:
             raise BadResponse(f"the server answered 200 with an error: {detail}")
     raise BadResponse(f"expected an event stream, but the server sent {content_type.split(';')[0]}")
+
+
+def _read_json(response: requests.Response) -> Any:
+    """A small body (an error, or a JSON answer where a stream was expected) as JSON, else None."""
+    try:
+        return _unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT, decode_content=True)))
+    except (ValueError, urllib3.exceptions.HTTPError, OSError):
+        return None
+
+
+def _detail(obj: dict[str, Any]) -> str:
+    """The message of an error body: `detail`, else the older `error_message`, else `message`."""
+    return format_detail(obj.get("detail") or obj.get("error_message") or obj.get("message"))
 
 
 def _unwrap(obj: Any) -> Any:

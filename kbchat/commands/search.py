@@ -64,11 +64,10 @@ def search(
         if min_score is not None and not 0 <= min_score <= 1:
             raise UsageError("--min-score takes a number from 0 to 1")
         settings = ready_settings(term.err, base_url, api_key, tenant, filter, profile, timeout, retries)
-        from kbchat.ask import make_trace
         from kbchat.client import KBClient
+        from kbchat.trace import make_trace
 
-        trace = make_trace(term) if verbose else (lambda message: None)
-        body = KBClient(settings, trace=trace).search(text, settings.request_filters(), limit)
+        body = KBClient(settings, trace=make_trace(term.err, verbose)).search(text, settings.request_filters(), limit)
         items: list[Any] = body["items"] if isinstance(body.get("items"), list) else []
         if min_score is not None:
             items = [

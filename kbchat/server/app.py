@@ -248,7 +248,7 @@ def search(handler: Handler, body: dict[str, Any]) -> None:
 
 def chat(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
-    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES)
+    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
     sources = [
         {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id, "text": h.text}
         for h in hits
@@ -258,7 +258,7 @@ def chat(handler: Handler, body: dict[str, Any]) -> None:
 
 def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
-    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES)
+    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
     handler._send_stream(compose_answer(query, hits))
 
 

@@ -237,15 +237,19 @@ class Index:
 
     # --- reading --------------------------------------------------------------------
 
-    def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> tuple[list[Hit], int]:
-        """The best `limit` passages for `query` within `filters`, and how many matched in all."""
+    def search(self, query: str, filters: dict[str, Any], limit: int = 10, count: bool = True) -> tuple[list[Hit], int]:
+        """The best `limit` passages for `query` within `filters`, and how many matched in all.
+
+        Answers need no total: `count=False` skips that query (and returns 0) on the way
+        to the first streamed byte.
+        """
         words = fts_query(query)
         match = filter_match(filters)
         if not words or match is None:
             return [], 0
         match = f"{match} AND {{heading text}} : ({words})"
         with self._reading() as db:
-            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0]
+            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0] if count else 0
             rows = db.execute(
                 "SELECT best.text, best.snip, p.heading, p.seq, best.rank,"
                 " d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"

@@ -2,7 +2,6 @@
 
 from __future__ import annotations
 
-import socket
 import sqlite3
 import tempfile
 import threading
@@ -55,12 +54,9 @@ def start_server(
     index = open_index(docs, cache_dir)
     try:
         server = KBServer((host, port), index, api_key=api_key, pace=pace, log=log)
-    except OSError as err:
+    except OSError as err:  # the port is taken, or --host is not an address of this machine
         index.close()
         raise KBChatError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
-    except socket.gaierror as err:  # pragma: no cover - an unresolvable --host
-        index.close()
-        raise UsageError(f"cannot listen on {host}: {err}") from None
     index.watch(watch_interval)
     return server
 
