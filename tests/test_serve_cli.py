@@ -107,3 +107,9 @@ def test_search_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None
     assert [i["payload"]["document"] for i in filtered["items"]] == ["acme/support.md"]
     missing = run_kbchat(*args, "--filter", "tag_names=Nothing", "llama")
     assert json.loads(missing.stdout) == {"items": [], "total_found": 0}
+
+
+def test_demo_refuses_answer_options_without_a_question() -> None:
+    result = run_kbchat("demo", "--json", "-o", "x.txt", input=b"")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr.startswith("kbchat: error: --json, --output shape one answer: give a QUESTION")

@@ -23,6 +23,7 @@ from kbchat.commands.common import (
     choose_mode,
     reported,
 )
+from kbchat.errors import UsageError
 
 DEMO_TENANT = "demo"
 
@@ -105,6 +106,11 @@ def demo(
     term = Terminal.from_std(no_color=no_color)
     with reported(debug):
         mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
+        one_answer = {"--rich": rich, "--plain": plain, "--json": json, "--output": output, "--no-stream": no_stream,
+                      "--sources": sources}  # fmt: skip
+        given = [name for name, value in one_answer.items() if value]
+        if given and not question:
+            raise UsageError(f'{", ".join(given)} shape one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
         import secrets
 
         key = secrets.token_urlsafe(24)
