@@ -113,3 +113,11 @@ def test_demo_refuses_answer_options_without_a_question() -> None:
     result = run_kbchat("demo", "--json", "-o", "x.txt", input=b"")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("kbchat: error: --json, --output shape one answer: give a QUESTION")
+
+
+def test_serve_rejects_a_port_out_of_range() -> None:
+    result = run_kbchat("serve", "--port", "99999")
+    assert (result.returncode, result.stderr) == (
+        2,
+        "kbchat: error: --port takes 0 to 65535 (0 picks a free port), not 99999\n",
+    )

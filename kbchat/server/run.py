@@ -51,6 +51,8 @@ def start_server(
         )
     if pace < 0:
         raise UsageError("--pace cannot be negative")
+    if not 0 <= port <= 65535:
+        raise UsageError(f"--port takes 0 to 65535 (0 picks a free port), not {port}")
     index = open_index(docs, cache_dir)
     try:
         server = KBServer((host, port), index, api_key=api_key, pace=pace, log=log)
