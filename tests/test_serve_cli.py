@@ -63,8 +63,11 @@ def test_serve_errors_reach_kbchat(served: tuple[str, subprocess.Popen[str]]) ->
 def test_serve_logs_and_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, proc = served
     run_kbchat("ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "llama")
-    proc.send_signal(signal.SIGINT)
+    assert proc.stderr is not None
+    logged = [proc.stderr.readline() for _ in range(2)]  # the start line, then the request's line
+    proc.send_signal(signal.SIGINT)  # only now: the line is written after the client has its answer
     out, err = proc.communicate(timeout=10)
+    err = "".join(logged) + err
     assert proc.returncode == 0
     assert '"POST /v1/kb/chat/stream" 200' in err and "kbchat serve: stopped" in err
     assert "local-key" not in out + err and "Traceback" not in err
