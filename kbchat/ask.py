@@ -9,11 +9,11 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any, TextIO
 
 from kbchat.config import Settings
-from kbchat.errors import BadResponse, Cancelled, KBChatError, StreamIncomplete, UsageError, one_line
+from kbchat.errors import BadResponse, Cancelled, KBChatError, StreamIncomplete, UsageError
 from kbchat.events import Answer, Content, Done, KBEvent, NotJSON, Unknown, iter_events
 from kbchat.passages import Passage, from_chat_source, from_search_item
 from kbchat.render import Mode, Terminal, make_renderer, resolve_mode
-from kbchat.render.safe import terminal_safe
+from kbchat.safe import json_safe, one_line, terminal_safe
 from kbchat.trace import Trace, make_trace
 
 if TYPE_CHECKING:
@@ -113,7 +113,8 @@ def show_closest(term: Terminal, mode: Mode, closest: Background, timeout: float
         print(f"kbchat: warning: no closest passages: {one_line(str(err))}", file=term.err, flush=True)
         return
     if mode is Mode.JSON:
-        term.out.write(json.dumps({"event": "kbchat.sources", "data": body}, ensure_ascii=False) + "\n")
+        line = json.dumps({"event": "kbchat.sources", "data": body}, ensure_ascii=False)
+        term.out.write((json_safe(line) if term.is_tty else line) + "\n")
         term.out.flush()
         return
     passages = [from_search_item(item) for item in _list(body.get("items"))]

@@ -14,6 +14,8 @@ from kbchat.events import Answer
 from kbchat.question import stdin_is_tty
 from kbchat.render import Mode, Terminal
 from kbchat.repl import ChatSession, run_loop
+from kbchat.safe import display_url
+from kbchat.terminal import quiet_keyboard
 
 
 def run_chat(settings: Settings, term: Terminal, verbose: bool = False, markdown: bool = True) -> int:
@@ -36,11 +38,13 @@ def run_chat(settings: Settings, term: Terminal, verbose: bool = False, markdown
 
     session.clear_screen = lambda: print("\x1b[H\x1b[2J\x1b[3J", end="", file=term.out, flush=True)
     print(welcome(session.settings), file=term.err, flush=True)
-    return run_loop(session, prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key))
+    read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key)
+    with quiet_keyboard(term):
+        return run_loop(session, read)
 
 
 def welcome(settings: Settings) -> str:
-    host = urlsplit(settings.base_url).netloc
+    host = urlsplit(display_url(settings.base_url)).netloc
     profile = "" if settings.profile == DEFAULT_PROFILE else f", profile {settings.profile}"
     return f"kbchat chat with {host}, tenant {settings.tenant}{profile}. /help for commands, Ctrl-D to leave."
 

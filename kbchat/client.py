@@ -1,19 +1,22 @@
-"""HTTP to the knowledge-base API: requests, retries, timeouts; yields raw bytes.
+"""HTTP to the knowledge-base API: requests, retries, timeouts, redirects; yields raw bytes.
 
 The stream is read with urllib3's `read1`, which hands over whatever has arrived,
 chunked or close-delimited; `iter_content`/`iter_lines` wait for buffers to fill.
+Redirects are followed by hand: only within the base URL's origin, so the key goes
+nowhere else.
 """
 
 from __future__ import annotations
 
 import http
+import http.client
 import json
 import random
 import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any, TypeVar
-from urllib.parse import urlsplit
+from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
@@ -23,10 +26,12 @@ from kbchat.errors import (
     BadResponse,
     ConnectFailed,
     HTTPStatusError,
+    Redirected,
     StreamIdle,
     StreamIncomplete,
     format_detail,
 )
+from kbchat.safe import display_url, keep_secret, one_line
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
@@ -37,6 +42,8 @@ BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time, with ji
 BACKOFF_CAP = 30.0
 READ_SIZE = 65536
 ERROR_BODY_LIMIT = 1 << 20
+JSON_BODY_LIMIT = 16 << 20  # a chat or search response larger than this is refused, not read on
+MAX_REDIRECTS = 3  # same-origin hops followed in one request; another origin is never followed
 EPOCH_THRESHOLD = 1_000_000_000  # X-RateLimit-Reset above this is an epoch time, not a wait
 
 E = TypeVar("E", bound=BaseException)
@@ -54,12 +61,18 @@ class KBClient:
         self.settings = settings
         self.trace = trace
         self.sleep = sleep
+        self.base_url, user, password = split_userinfo(settings.base_url)
+        keep_secret(settings.api_key)
+        keep_secret(password)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
+        if user or password:
+            self.session.auth = (user, password)  # as requests would from the URL, but never to another origin
 
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[bytes]:
         """POST /v1/kb/chat/stream; yield body bytes the moment they arrive."""
-        response = self.post(
+        response = self.send(
+            "POST",
             "/v1/kb/chat/stream",
             {"query": query, "filters": filters},
             headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},
@@ -82,16 +95,8 @@ class KBClient:
         return self._json("/v1/kb/chat", {"query": query, "filters": filters})
 
     def get(self, path: str) -> tuple[int, str, str]:
-        """GET a path once (health checks): status, reason and up to 4 KB of the body."""
-        url = self.settings.base_url + path
-        try:
-            response = self.session.get(
-                url, stream=True, timeout=(self.settings.connect_timeout, self.settings.timeout)
-            )
-        except requests.Timeout:
-            raise ConnectFailed(f"no response from {_host(url)} within {self.settings.timeout:g} s") from None
-        except requests.RequestException as err:
-            raise ConnectFailed(self._connect_message(err, 1)) from None
+        """GET a path once (health checks): status, reason and up to 4 KB of the body, any status."""
+        response = self.send("GET", path, retries=0, check=False)
         with response:
             try:
                 text = response.raw.read(4096, decode_content=True).decode("utf-8", "replace")
@@ -100,61 +105,118 @@ class KBClient:
         return response.status_code, response.reason or _phrase(response.status_code), text
 
     def _json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
-        response = self.post(path, body, headers={"Accept": "application/json"})
+        response = self.send("POST", path, body, headers={"Accept": "application/json"})
         try:
-            obj = _unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT * 16, decode_content=True)))
+            data = response.raw.read(JSON_BODY_LIMIT + 1, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
             raise StreamIdle(f"no data from the server for {self.settings.timeout:g} s (--timeout)") from None
         except (urllib3.exceptions.HTTPError, OSError):
             raise StreamIncomplete("the response ended before it was complete") from None
-        except ValueError:
-            content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
-            raise BadResponse(f"expected JSON from {path}, but the server sent {content_type}") from None
         finally:
             response.close()
+        if len(data) > JSON_BODY_LIMIT:
+            raise BadResponse(
+                f"the response from {path} is larger than {JSON_BODY_LIMIT >> 20} MiB; kbchat stops reading there"
+            )
+        try:
+            obj = _unwrap(json.loads(data))
+        except RecursionError:
+            raise BadResponse(f"the response from {path} is JSON nested too deeply to read") from None
+        except ValueError:
+            content_type = response.headers.get("Content-Type", "no content type").split(";")[0]
+            raise BadResponse(f"expected JSON from {path}, but the server sent {one_line(content_type)}") from None
         if not isinstance(obj, dict):
             raise BadResponse(f"expected a JSON object from {path}")
         return obj
 
-    def post(self, path: str, body: dict[str, Any], headers: dict[str, str] | None = None) -> requests.Response:
-        """Send with retries (only before any answer content); raise on status >= 400."""
-        url = self.settings.base_url + path
-        for attempt in range(self.settings.retries + 1):
-            last = attempt == self.settings.retries
-            self.trace(f"POST {url} (attempt {attempt + 1}) body={json.dumps(body, ensure_ascii=False)}")
-            started = time.monotonic()
+    def send(
+        self,
+        method: str,
+        path: str,
+        body: dict[str, Any] | None = None,
+        headers: dict[str, str] | None = None,
+        retries: int | None = None,
+        check: bool = True,
+    ) -> requests.Response:
+        """Send with retries (connection failures, 429/502/503/504; only before any answer
+        content); with `check`, a status of 300 or more that was not followed is raised."""
+        retries = self.settings.retries if retries is None else retries
+        for attempt in range(retries + 1):
+            last = attempt == retries
             try:
-                response = self.session.post(
-                    url,
-                    json=body,
-                    headers=headers,
-                    stream=True,
-                    timeout=(self.settings.connect_timeout, self.settings.timeout),
-                )
+                response = self._follow(method, path, body, headers, attempt)
             except requests.ConnectionError as err:
+                not_http = _not_http(err)
+                if not_http:
+                    raise BadResponse(f"{self.origin} {not_http}") from None
                 if last or not _worth_retrying(err):
                     raise ConnectFailed(self._connect_message(err, attempt + 1)) from None
                 self._wait(backoff(attempt), f"cannot connect ({_cause(err, self.settings.connect_timeout)})")
                 continue
             except requests.Timeout:
                 raise ConnectFailed(
-                    f"no response from {_host(url)} within {self.settings.timeout:g} s (--timeout)"
+                    f"no response from {self.origin} within {self.settings.timeout:g} s (--timeout)"
                 ) from None
             except requests.RequestException as err:
-                raise ConnectFailed(f"cannot send the request to {_host(url)}: {err}") from None
-            elapsed = (time.monotonic() - started) * 1000
-            self.trace(f"HTTP {response.status_code} {response.reason} in {elapsed:.0f} ms; {_headers(response)}")
+                raise ConnectFailed(f"cannot send the request to {self.origin}: {one_line(str(err))}") from None
             if response.status_code in RETRY_STATUSES and not last:
                 delay = retry_delay(response.headers, attempt)
                 response.close()
                 self._wait(delay, f"HTTP {response.status_code}")
                 continue
-            if response.status_code >= 400:
+            if check and response.status_code >= 300:
                 error = status_error(response)
                 response.close()
                 raise error
             return response
         raise AssertionError("unreachable: the last attempt returns or raises")
+
+    def _follow(
+        self, method: str, path: str, body: dict[str, Any] | None, headers: dict[str, str] | None, attempt: int
+    ) -> requests.Response:
+        """One attempt, following redirects within the base URL's origin, at most 3 hops.
+
+        A redirect to another origin (scheme, host or port) is refused: requests would
+        carry x-api-key there (it strips only Authorization), even from https to http.
+        A POST follows only 307 and 308, which keep the method and body.
+        """
+        url = self.base_url + path
+        sent = f" body={json.dumps(body, ensure_ascii=False)}" if body is not None else ""
+        for hop in range(MAX_REDIRECTS + 1):
+            self.trace(f"{method} {url} (attempt {attempt + 1}){sent}")
+            started = time.monotonic()
+            response = self.session.request(
+                method,
+                url,
+                json=body,
+                headers=headers,
+                stream=True,
+                allow_redirects=False,
+                timeout=(self.settings.connect_timeout, self.settings.timeout),
+            )
+            elapsed = (time.monotonic() - started) * 1000
+            self.trace(f"HTTP {response.status_code} {response.reason} in {elapsed:.0f} ms; {_headers(response)}")
+            location = response.headers.get("Location")
+            if not (300 <= response.status_code < 400 and location):
+                return response
+            response.close()
+            target = urljoin(url, location.strip())
+            same_origin = origin_of(target) == origin_of(url)
+            if not same_origin or (method != "GET" and response.status_code not in (307, 308)):
+                raise Redirected(redirect_message(target, path, response.status_code, method, same_origin))
+            if hop == MAX_REDIRECTS:
+                raise Redirected(
+                    f"the server redirected more than {MAX_REDIRECTS} times (last to {display_url(target)})"
+                )
+            self.trace(f"following HTTP {response.status_code} to {target} (the same origin)")
+            url = target
+        raise AssertionError("unreachable: the last hop returns or raises")
+
+    @property
+    def origin(self) -> str:
+        """HOST:PORT of the base URL, as errors name it."""
+        parts = urlsplit(self.base_url)
+        return f"{parts.hostname}:{parts.port or (443 if parts.scheme == 'https' else 80)}"
 
     def _read_body(self, response: requests.Response) -> Iterator[bytes]:
         raw = response.raw
@@ -180,10 +242,55 @@ class KBClient:
         self.sleep(delay)
 
     def _connect_message(self, err: requests.RequestException, attempts: int) -> str:
-        url = urlsplit(self.settings.base_url)
-        port = url.port or (443 if url.scheme == "https" else 80)
         tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-        return f"cannot connect to {url.hostname}:{port}: {_cause(err, self.settings.connect_timeout)}{tries}"
+        return f"cannot connect to {self.origin}: {_cause(err, self.settings.connect_timeout)}{tries}"
+
+
+def split_userinfo(url: str) -> tuple[str, str, str]:
+    """The URL without `user:password@`, and the user and password (percent-decoded)."""
+    parts = urlsplit(url)
+    if "@" not in parts.netloc:
+        return url, "", ""
+    userinfo, _, host = parts.netloc.rpartition("@")
+    user, _, password = userinfo.partition(":")
+    return urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password)
+
+
+def origin_of(url: str) -> tuple[str, str, int]:
+    """Scheme, host and port: where a request goes, and so where the key goes."""
+    parts = urlsplit(url)
+    try:
+        port = parts.port
+    except ValueError:
+        port = -1
+    return parts.scheme.lower(), (parts.hostname or "").lower(), port or (443 if parts.scheme == "https" else 80)
+
+
+def redirect_message(target: str, path: str, status: int, method: str, same_origin: bool) -> str:
+    """Where the server pointed, and the --base-url that would go there directly."""
+    parts = urlsplit(target)
+    prefix = parts.path[: -len(path)] if parts.path.endswith(path) else ""
+    base = urlunsplit((parts.scheme, parts.netloc, prefix.rstrip("/"), "", ""))
+    shown = one_line(display_url(target))
+    advice = f"; if that is right, use --base-url {one_line(display_url(base))}"
+    if same_origin:  # a POST sent on after 301/302/303 would arrive as a GET, without its body
+        if not parts.path.endswith(path):
+            advice = "; kbchat does not follow it"
+        return f"the server redirected to {shown} with HTTP {status}, which would turn the {method} into a GET{advice}"
+    return f"the server redirected to {shown}{advice}"
+
+
+def _not_http(err: requests.ConnectionError) -> str:
+    """What is wrong when the reply was not HTTP at all, or had oversized headers; "" otherwise."""
+    problem = _find(err, http.client.HTTPException)
+    if problem is None or isinstance(problem, http.client.RemoteDisconnected):
+        return ""  # closed without a word: a connection failure, worth retrying
+    if isinstance(problem, http.client.LineTooLong):
+        return "sent an HTTP header line longer than 64 KiB"
+    if isinstance(problem, http.client.BadStatusLine):
+        sent = one_line(str(problem.args[0]) if problem.args else "")[:60]
+        return "did not answer with HTTP" + (f' (it sent "{sent}")' if sent else "")
+    return f"sent a malformed HTTP response: {one_line(str(problem))[:100]}"
 
 
 def backoff(attempt: int) -> float:
@@ -311,10 +418,6 @@ def _find(err: BaseException, kind: type[E]) -> E | None:
             return current
         stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None), *current.args])
     return None
-
-
-def _host(url: str) -> str:
-    return urlsplit(url).netloc
 
 
 def _headers(response: requests.Response) -> str:

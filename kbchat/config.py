@@ -6,7 +6,9 @@ with `base_url`, `api_key`, `tenant`, `timeout`, `retries` and a `filters` table
 
 from __future__ import annotations
 
+import contextlib
 import os
+import re
 import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
@@ -14,9 +16,11 @@ from pathlib import Path
 from typing import Any
 
 from kbchat.errors import ConfigError, UsageError
+from kbchat.safe import display_url
 
 DEFAULT_BASE_URL = "https://api-integrations.snackprompt.com"
 DEFAULT_TIMEOUT = 60.0
+MAX_TIMEOUT = 86400.0  # a day; beyond it a socket timeout overflows, and nobody waits that long
 CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_PROFILE = "default"
@@ -27,6 +31,7 @@ FILTER_KEYS = (
 )  # fmt: skip
 LIST_FILTER_KEYS = frozenset({"tag_ids", "tag_names"})
 PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries")
+TEXT_KEYS = frozenset({"base_url", "api_key", "tenant"})
 ENV_VARS = {
     "base_url": "KBCHAT_BASE_URL",
     "api_key": "KBCHAT_API_KEY",
@@ -35,6 +40,7 @@ ENV_VARS = {
 }
 
 Filters = dict[str, "str | list[str]"]
+_HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what an x-api-key value can be: visible ASCII
 
 
 @dataclass(frozen=True)
@@ -74,23 +80,36 @@ class Settings:
     def check_ready(self) -> None:
         """Refuse, before any connection, what cannot work or would leak the key."""
         if not self.api_key:
-            raise UsageError("no API key: pass --api-key, set KBCHAT_API_KEY, or run `kbchat config set api_key KEY`")
+            raise UsageError(
+                "no API key: pass --api-key, set KBCHAT_API_KEY, or run `kbchat config set api_key` "
+                "(to try kbchat without one: kbchat demo)"
+            )
+        check_api_key(self.api_key)
         if not self.tenant:
             raise UsageError("no tenant: pass --tenant ID, set KBCHAT_TENANT, or run `kbchat config set tenant ID`")
         check_url(self.base_url)
+
+
+def check_api_key(key: str) -> None:
+    """A key that an HTTP header can carry; never echoed, it may be a real key with a typo."""
+    if not _HEADER_SAFE.fullmatch(key):
+        raise UsageError(
+            "the API key holds characters an HTTP header cannot carry (spaces, control or non-ASCII "
+            "characters): check it for a stray quote or line break"
+        )
 
 
 def check_url(url: str) -> None:
     """An http(s) URL with a host; plain http only to a loopback host (the key travels)."""
     from urllib.parse import urlsplit
 
-    parts = urlsplit(url)
-    if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"bad base URL {url!r}: expected http(s)://HOST[:PORT]")
     try:
+        parts = urlsplit(url)
         parts.port  # noqa: B018 - raises on a bad port
     except ValueError as err:
-        raise UsageError(f"bad base URL {url!r}: {err}") from None
+        raise UsageError(f"bad base URL {display_url(url)!r}: {err}") from None
+    if parts.scheme not in ("http", "https") or not parts.hostname:
+        raise UsageError(f"bad base URL {display_url(url)!r}: expected http(s)://HOST[:PORT]")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             f"refusing to send the API key over plain http to {parts.hostname}: "
@@ -123,6 +142,8 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
             values[key], origins[key] = env[env_var], f"env {env_var}"
         elif key in profile:
             values[key], origins[key] = profile[key], f"profile {profile_name}"
+            if key in TEXT_KEYS and not isinstance(profile[key], str):
+                raise ConfigError(f"config: {key} in profile {profile_name} must be a string")
     filters = parse_filter_table(profile.get("filters", {}), profile_name)
     filters.update(parse_filter_options(options.filters))
     tenant = filters.pop("tenant_id", None)
@@ -207,18 +228,20 @@ def parse_filter_table(table: Any, profile: str) -> Filters:
 
 def to_timeout(value: Any, origin: str = "") -> float:
     try:
-        seconds = float(value)
-    except (TypeError, ValueError):
+        seconds = -1.0 if isinstance(value, bool) else float(value)
+    except (TypeError, ValueError, OverflowError):
         seconds = -1.0
-    if not seconds > 0 or seconds == float("inf"):
-        raise UsageError(f"bad timeout {value!r}{_from(origin)}: expected a positive number of seconds")
+    if not 0 < seconds <= MAX_TIMEOUT:
+        raise UsageError(
+            f"bad timeout {value!r}{_from(origin)}: expected a positive number of seconds, at most {MAX_TIMEOUT:g}"
+        )
     return seconds
 
 
 def to_retries(value: Any, origin: str = "") -> int:
     try:
         count = int(value)
-    except (TypeError, ValueError):
+    except (TypeError, ValueError, OverflowError):
         count = -1
     if not 0 <= count <= 100 or isinstance(value, bool | float):
         raise UsageError(f"bad retries {value!r}{_from(origin)}: expected a whole number from 0 to 100")
@@ -253,13 +276,19 @@ def load_config(path: Path) -> dict[str, Any]:
         return {}
     except tomllib.TOMLDecodeError as err:
         raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not valid TOML: it is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
 
 
 def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
     """A warning when the file holds a key and others may read it."""
-    holds_key = any(isinstance(table, dict) and table.get("api_key") for table in config.get("profiles", {}).values())
+    profiles = config.get("profiles")
+    tables = profiles.values() if isinstance(profiles, dict) else ()
+    holds_key = any(isinstance(table, dict) and table.get("api_key") for table in tables)
     try:
         mode = path.stat().st_mode
     except OSError:
@@ -273,16 +302,18 @@ def save_config(path: Path, config: Mapping[str, Any]) -> None:
     """Write atomically with mode 0600: the file may hold a key."""
     import tomli_w
 
-    path.parent.mkdir(parents=True, exist_ok=True)
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
     try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
         with os.fdopen(fd, "wb") as file:
             tomli_w.dump(dict(config), file)
         os.chmod(temp, 0o600)
         os.replace(temp, path)
+    except OSError as err:
+        raise ConfigError(f"cannot write config file {path}: {err.strerror or err}") from None
     finally:
-        if temp.exists():
+        with contextlib.suppress(OSError):
             temp.unlink()
 
 

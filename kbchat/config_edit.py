@@ -9,6 +9,7 @@ from kbchat.config import (
     LIST_FILTER_KEYS,
     PROFILE_KEYS,
     Settings,
+    check_api_key,
     check_filter_key,
     check_url,
     mask_key,
@@ -16,6 +17,7 @@ from kbchat.config import (
     to_timeout,
 )
 from kbchat.errors import UsageError
+from kbchat.safe import display_url
 
 SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
 
@@ -70,7 +72,7 @@ def describe(settings: Settings) -> list[str]:
     origins = settings.origins
     rows = [
         ("profile", settings.profile, ""),
-        ("base_url", settings.base_url, origins.get("base_url", "default")),
+        ("base_url", display_url(settings.base_url), origins.get("base_url", "default")),
         ("api_key", mask_key(settings.api_key), origins.get("api_key", "")),
         ("tenant", settings.tenant or "(not set)", origins.get("tenant", "")),
         ("timeout", f"{settings.timeout:g}", origins.get("timeout", "default")),
@@ -92,6 +94,8 @@ def _typed(key: str, value: str) -> Any:
         value = _non_empty(key, value).rstrip("/")
         check_url(value)  # refuse now what the client would refuse later
         return value
+    if key == "api_key":
+        check_api_key(value.strip())
     return _non_empty(key, value)
 
 

@@ -23,7 +23,8 @@ from kbchat.config import (
     permission_warning,
     resolve,
 )
-from kbchat.errors import KBChatError, one_line
+from kbchat.errors import KBChatError
+from kbchat.safe import display_url, one_line
 
 
 @dataclass(frozen=True)
@@ -109,7 +110,7 @@ def url_detail(settings: Settings) -> str:
     except KBChatError as err:
         raise Failed(str(err)) from None
     scheme = urlsplit(settings.base_url).scheme
-    return f"{settings.base_url} ({'https' if scheme == 'https' else 'plain http, loopback only'})"
+    return f"{display_url(settings.base_url)} ({'https' if scheme == 'https' else 'plain http, loopback only'})"
 
 
 def resolve_host(host: str, port: int) -> str:
@@ -143,10 +144,20 @@ def health(settings: Settings, path: str) -> str:
     from kbchat.client import KBClient
 
     status, reason, text = KBClient(settings).get(path)
-    body = one_line(text)[:80]
+    body = shorten(one_line(text), 80)
+    line = f"HTTP {status} {one_line(reason)}" + (f": {body}" if body else "")
     if not 200 <= status < 300:
-        raise Failed(f"HTTP {status} {reason}" + (f": {body}" if body else ""))
-    return f"HTTP {status} {reason}" + (f": {body}" if body else "")
+        raise Failed(line)
+    return line
+
+
+def shorten(text: str, width: int) -> str:
+    """At most `width` characters, cut at a space where one is near, with an ellipsis."""
+    if len(text) <= width:
+        return text
+    cut = text[: width - 1]
+    space = cut.rfind(" ")
+    return (cut[:space] if space > width // 2 else cut).rstrip(" ,:;") + "…"
 
 
 def search(settings: Settings) -> str:

@@ -5,9 +5,11 @@
      ├── ConfigError (2)         unreadable or invalid config file
      ├── ConnectFailed (1)       no response after retries; names the host and the cause
      ├── HTTPStatusError (1)     "HTTP <code> <reason>: <detail>"
-     ├── BadResponse (1)         a 200 that is not an event stream (nor a readable chat body)
+     ├── BadResponse (1)         a reply that is not an answer: not HTTP, too large, not JSON
+     ├── Redirected (1)          a redirect kbchat does not follow (another origin, too many)
      ├── StreamIncomplete (1)    the stream broke off before [DONE]
      │    └── StreamIdle (1)     no byte for longer than the idle timeout
+     ├── StreamTooLarge (1)      one line or event over the size limit
      └── Cancelled (130)         Ctrl-C while the answer streamed
 
 Lower layers raise these and never print or exit; `cli` turns one into
@@ -18,6 +20,8 @@ not an exception: it is collected by `events.Answer`.
 from __future__ import annotations
 
 from typing import Any, ClassVar
+
+from kbchat.safe import one_line
 
 
 class KBChatError(Exception):
@@ -52,7 +56,11 @@ class HTTPStatusError(KBChatError):
 
 
 class BadResponse(KBChatError):
-    """The server answered 200 with something that is not an answer."""
+    """The server answered with something that is not an answer (or not HTTP at all)."""
+
+
+class Redirected(KBChatError):
+    """The server redirected elsewhere; the key is not sent after it."""
 
 
 class StreamIncomplete(KBChatError):
@@ -66,6 +74,10 @@ class StreamIdle(StreamIncomplete):
     """No byte arrived within the idle timeout."""
 
 
+class StreamTooLarge(KBChatError):
+    """One line or one event of the stream is larger than kbchat will hold."""
+
+
 class Cancelled(KBChatError):
     """Ctrl-C while streaming; the partial answer stays where it was shown."""
 
@@ -76,8 +88,19 @@ class Cancelled(KBChatError):
         super().__init__("cancelled")
 
 
+DETAIL_LIMIT = 300  # characters of a server's error detail shown on the one error line
+
+
 def format_detail(detail: Any) -> str:
     """Render an API `detail` (string, FastAPI list of {loc, msg}, or object) on one line."""
+    try:
+        text = _detail_text(detail)
+    except (RecursionError, ValueError):  # nested too deeply to walk, or an integer too long to print
+        text = "(a detail kbchat cannot show)"
+    return text if len(text) <= DETAIL_LIMIT else text[: DETAIL_LIMIT - 1].rstrip() + "…"
+
+
+def _detail_text(detail: Any) -> str:
     if detail is None:
         return ""
     if isinstance(detail, str):
@@ -94,19 +117,13 @@ def format_detail(detail: Any) -> str:
 def _format_item(item: Any) -> str:
     """One FastAPI validation entry as `loc.path: msg`, anything else compactly."""
     if not isinstance(item, dict):
-        return format_detail(item)
+        return _detail_text(item)
     msg = item.get("msg", item.get("message"))
     if not isinstance(msg, str):
         import json
 
-        return format_detail(json.dumps(item, ensure_ascii=False))
+        return _detail_text(json.dumps(item, ensure_ascii=False))
     loc = item.get("loc")
     if isinstance(loc, list) and loc:
         return one_line(f"{'.'.join(str(part) for part in loc)}: {msg}")
     return one_line(msg)
-
-
-def one_line(text: str) -> str:
-    """Collapse whitespace and drop control characters, for a one-line diagnostic."""
-    cleaned = "".join(ch if ch.isprintable() else " " for ch in text)
-    return " ".join(cleaned.split())

@@ -12,8 +12,8 @@ from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
-from kbchat.errors import format_detail
-from kbchat.sse import SSEEvent, SSEParser
+from kbchat.errors import StreamTooLarge, format_detail
+from kbchat.sse import SSEEvent, SSEOverflow, SSEParser
 
 
 class Content(NamedTuple):
@@ -80,7 +80,7 @@ def decode(event: SSEEvent) -> KBEvent:
         return Done(data)
     try:
         obj = json.loads(data)
-    except ValueError:
+    except (ValueError, RecursionError):  # not JSON, or nested deeper than Python can read
         return NotJSON(data)
     if not isinstance(obj, dict):
         return Unknown("", data)
@@ -121,7 +121,10 @@ def iter_events(chunks: Iterable[bytes]) -> Iterator[KBEvent]:
     parser = SSEParser()
     try:
         for chunk in chunks:
-            sse_events = parser.feed(chunk)
+            try:
+                sse_events = parser.feed(chunk)
+            except SSEOverflow as err:
+                raise StreamTooLarge(f"{err}; kbchat stopped reading there") from None
             for sse_event in sse_events:
                 kb_event = decode(sse_event)
                 yield kb_event

@@ -65,4 +65,10 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET) -> str:
 
 
 def _number(value: Any) -> float | None:
-    return float(value) if isinstance(value, int | float) and not isinstance(value, bool) else None
+    """A score as a float; not a number (or an integer too large for one) is no score."""
+    if not isinstance(value, int | float) or isinstance(value, bool):
+        return None
+    try:
+        return float(value)
+    except OverflowError:
+        return None

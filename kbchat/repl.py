@@ -14,8 +14,9 @@ from pathlib import Path
 from typing import TextIO
 
 from kbchat.config import FILTER_KEYS, Settings, add_filter, check_filter_key
-from kbchat.errors import Cancelled, KBChatError, UsageError, one_line
+from kbchat.errors import Cancelled, KBChatError, UsageError
 from kbchat.events import Answer
+from kbchat.safe import one_line
 
 COMMANDS = {
     "help": "list the commands",

@@ -12,6 +12,12 @@ from typing import NamedTuple
 
 _LINE_BREAK = re.compile(r"\r\n|\r|\n")
 _BOM = "\ufeff"
+MAX_LINE = 16 << 20  # bytes of one line; a server that never ends one cannot fill memory
+MAX_EVENT = 16 << 20  # bytes of one event's lines; nor can one that never ends an event
+
+
+class SSEOverflow(ValueError):
+    """A line or an event is larger than the parser holds; the stream cannot go on."""
 
 
 class SSEEvent(NamedTuple):
@@ -25,8 +31,12 @@ class SSEEvent(NamedTuple):
 class SSEParser:
     """Incremental text/event-stream parser: feed any byte chunks, get whole events."""
 
-    def __init__(self) -> None:
+    def __init__(self, max_line: int = MAX_LINE, max_event: int = MAX_EVENT) -> None:
+        self.max_line = max_line
+        self.max_event = max_event
         self._pending: list[bytes] = []  # bytes of a line whose end has not arrived yet
+        self._pending_size = 0
+        self._open_size = 0  # bytes fed into the event now open (exact to within one chunk)
         self._skip_lf = False  # the last chunk ended in CR: a LF opening the next one ends nothing
         self._started = False  # a BOM is only stripped from the stream's first line
         self._data: list[str] = []
@@ -43,7 +53,7 @@ class SSEParser:
         end = max(chunk.rfind(b"\n"), chunk.rfind(b"\r")) + 1
         if not end:
             if chunk:
-                self._pending.append(chunk)
+                self._hold(chunk)
             return []
         complete, rest = chunk[:end], chunk[end:]
         if self._pending:
@@ -51,8 +61,9 @@ class SSEParser:
             self._pending.append(complete)
             complete = b"".join(self._pending)
             self._pending = []
+            self._pending_size = 0
         if rest:
-            self._pending.append(rest)
+            self._hold(rest)
         # A CR ends a line at once (no waiting to see whether LF follows); a LF that
         # does follow, in the next chunk, is the second half of a CRLF and is skipped.
         self._skip_lf = not rest and complete[-1] == 0x0D
@@ -65,14 +76,31 @@ class SSEParser:
             self._started = True
             if lines[0].startswith(_BOM):
                 lines[0] = lines[0][1:]
-        return self._lines(lines)
+        events = self._lines(lines)
+        if not self._data or events:  # an event ended in this chunk: the open one began in it
+            self._open_size = 0
+        else:
+            self._open_size += len(complete)
+            if self._open_size > self.max_event:
+                self.close()
+                raise SSEOverflow(f"one event of the stream is larger than {_mib(self.max_event)}")
+        return events
 
     def close(self) -> list[SSEEvent]:
         """End of stream: an unterminated line or event is discarded, as the standard says."""
         self._pending = []
+        self._pending_size = self._open_size = 0
         self._data = []
         self._event = ""
         return []
+
+    def _hold(self, part: bytes) -> None:
+        """Keep the start of a line until its end arrives; refuse a line that never ends."""
+        self._pending.append(part)
+        self._pending_size += len(part)
+        if self._pending_size > self.max_line:
+            self.close()
+            raise SSEOverflow(f"one line of the stream is longer than {_mib(self.max_line)}")
 
     def _lines(self, lines: list[str]) -> list[SSEEvent]:
         events: list[SSEEvent] = []
@@ -102,6 +130,10 @@ class SSEParser:
         elif name == "retry" and value.isascii() and value.isdigit():
             self.retry = int(value)
         # any other field name is ignored
+
+
+def _mib(size: int) -> str:
+    return f"{size >> 20} MiB" if size >= 1 << 20 else f"{size} bytes"
 
 
 def encode_event(data: str, event: str | None = None, id: str | None = None) -> bytes:

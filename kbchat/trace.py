@@ -5,6 +5,8 @@ from __future__ import annotations
 from collections.abc import Callable
 from typing import TextIO
 
+from kbchat.safe import one_line
+
 Trace = Callable[[str], None]
 
 
@@ -13,11 +15,11 @@ def no_trace(message: str) -> None:
 
 
 def make_trace(err: TextIO, verbose: bool) -> Trace:
-    """--verbose traces go to stderr as `kbchat: …`; without it, nowhere."""
+    """--verbose traces go to stderr as `kbchat: …`, made safe (server text, secrets); without it, nowhere."""
     if not verbose:
         return no_trace
 
     def trace(message: str) -> None:
-        print(f"kbchat: {message}", file=err, flush=True)
+        print(f"kbchat: {one_line(message)}", file=err, flush=True)
 
     return trace

@@ -57,3 +57,15 @@ def run_kbchat(
 
 def ask_args(server: ScriptedServer, *extra: str) -> list[str]:
     return ["ask", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme", *extra]
+
+
+def cli(
+    *args: str, input: str | bytes | None = None, env: dict[str, str] | None = None
+) -> subprocess.CompletedProcess[str]:
+    """kbchat in this process (Typer's CliRunner): stdin from `input`, never a terminal."""
+    from typer.testing import CliRunner
+
+    from kbchat.cli import app
+
+    result = CliRunner().invoke(app, list(args), input=input, env=env, catch_exceptions=False)
+    return subprocess.CompletedProcess(list(args), result.exit_code, result.stdout, result.stderr)

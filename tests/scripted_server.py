@@ -16,7 +16,7 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
-Framing = Literal["chunked", "close", "length"]
+Framing = Literal["chunked", "close", "length", "raw"]  # raw: the steps are the whole reply, no status line
 
 
 class Stall:
@@ -27,7 +27,15 @@ class Drop:
     """Cut the connection mid-body (no terminating chunk, short of Content-Length)."""
 
 
-Step = bytes | float | threading.Event | Stall | Drop
+@dataclass
+class Flood:
+    """Send these bytes again and again until the client leaves (or `limit` bytes went out)."""
+
+    data: bytes
+    limit: int = 1 << 30
+
+
+Step = bytes | float | threading.Event | Stall | Drop | Flood
 
 
 @dataclass
@@ -167,6 +175,11 @@ def _read_request(sock: socket.socket) -> Request | None:
 
 
 def _send(sock: socket.socket, reply: Reply, owner: ScriptedServer) -> None:
+    if reply.framing == "raw":
+        _steps(sock, reply, owner)
+        sock.shutdown(socket.SHUT_WR)
+        _wait_for_client_to_leave(sock, owner, limit=5.0)
+        return
     headers = dict(reply.headers)
     if reply.framing == "chunked":
         headers["Transfer-Encoding"] = "chunked"
@@ -176,6 +189,16 @@ def _send(sock: socket.socket, reply: Reply, owner: ScriptedServer) -> None:
     reason = reply.reason or _reason(reply.status)
     head = f"HTTP/1.1 {reply.status} {reason}\r\n" + "".join(f"{k}: {v}\r\n" for k, v in headers.items())
     sock.sendall((head + "\r\n").encode("latin-1"))
+    if not _steps(sock, reply, owner):
+        return
+    if reply.framing == "chunked":
+        sock.sendall(b"0\r\n\r\n")
+    sock.shutdown(socket.SHUT_WR)
+    _wait_for_client_to_leave(sock, owner, limit=5.0)
+
+
+def _steps(sock: socket.socket, reply: Reply, owner: ScriptedServer) -> bool:
+    """Play the reply's steps; False when one of them ended the connection."""
     for step in reply.steps:
         if isinstance(step, bytes):
             if step:
@@ -187,14 +210,17 @@ def _send(sock: socket.socket, reply: Reply, owner: ScriptedServer) -> None:
             step.wait(10)
         elif isinstance(step, Stall):
             _wait_for_client_to_leave(sock, owner)
-            return
+            return False
         elif isinstance(step, Drop):
             sock.shutdown(socket.SHUT_RDWR)
-            return
-    if reply.framing == "chunked":
-        sock.sendall(b"0\r\n\r\n")
-    sock.shutdown(socket.SHUT_WR)
-    _wait_for_client_to_leave(sock, owner, limit=5.0)
+            return False
+        elif isinstance(step, Flood):
+            data = b"%x\r\n%s\r\n" % (len(step.data), step.data) if reply.framing == "chunked" else step.data
+            sent = 0
+            while sent < step.limit:
+                sock.sendall(data)  # raises once the client has gone: the handler ends quietly
+                sent += len(step.data)
+    return True
 
 
 def _wait_for_client_to_leave(sock: socket.socket, owner: ScriptedServer, limit: float = 60.0) -> None:

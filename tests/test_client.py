@@ -136,7 +136,7 @@ def test_tls_errors_are_not_retried() -> None:
 def test_read_timeout_before_headers() -> None:
     responses.post(URL, body=requests.ReadTimeout("slow"))
     kb, _ = client()
-    with pytest.raises(ConnectFailed, match=r"no response from kb\.example within 60 s"):
+    with pytest.raises(ConnectFailed, match=r"no response from kb\.example:443 within 60 s"):
         body(kb)
 
 

@@ -43,7 +43,7 @@ from tests.scripted_server import sse
         ('{"event":"error","detail":[{"loc":["body","query"],"msg":"required"}]}', "message",
          StreamError("body.query: required", "")),
         ('{"event":"error","data":{}}', "message", StreamError(GENERIC_ERROR, "")),
-        ('{"event":"error","data":{"message":"two\\nlines\\u001b[31m"}}', "message", StreamError("two lines [31m", "")),
+        ('{"event":"error","data":{"message":"two\\nlines\\u001b[31m"}}', "message", StreamError("two lines\u241b[31m", "")),
         ('{"event":"usage","data":{"tokens":3}}', "message", Unknown("usage", "")),
         ("[1, 2]", "message", Unknown("", "")),
         ("[DONE]", "message", Done()),

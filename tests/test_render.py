@@ -10,7 +10,7 @@ from kbchat.events import Content, Done, NotJSON, StreamError, Unknown
 from kbchat.render import Mode, Terminal, make_renderer, resolve_mode
 from kbchat.render.jsonl import JSONLinesRenderer
 from kbchat.render.plain import PlainRenderer, copy_content
-from kbchat.render.safe import terminal_safe
+from kbchat.safe import terminal_safe
 
 
 def terminal(is_tty: bool = False, color: bool = True) -> Terminal:

@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbchat.sse import SSEEvent, SSEParser, encode_event
+from kbchat.sse import SSEEvent, SSEOverflow, SSEParser, encode_event
 
 
 def parse(chunks: list[bytes]) -> list[SSEEvent]:
@@ -127,3 +127,37 @@ def test_a_long_event_in_many_chunks_is_joined_once() -> None:
     body = b"data: " + b"x" * 200_000 + b"\n\n"
     chunks = [body[i : i + 1500] for i in range(0, len(body), 1500)]
     assert parse(chunks) == [SSEEvent("x" * 200_000)]
+
+
+# --- size limits: a server cannot fill memory with one line or one event ------------------
+
+
+def feed_all(parser: SSEParser, chunks: list[bytes]) -> list[SSEEvent]:
+    return [event for chunk in chunks for event in parser.feed(chunk)]
+
+
+@pytest.mark.parametrize(
+    ("chunks", "message"),
+    [
+        ([b"data: " + b"x" * 100 for _ in range(20)], "one line of the stream is longer than 1000 bytes"),
+        ([b"data: " + b"x" * 100 + b"\n" for _ in range(20)], "one event of the stream is larger than 1000 bytes"),
+        ([b": " + b"c" * 2000], "one line of the stream is longer than 1000 bytes"),  # a comment is a line too
+    ],
+)
+def test_a_line_or_event_over_the_limit_is_refused(chunks: list[bytes], message: str) -> None:
+    parser = SSEParser(max_line=1000, max_event=1000)
+    with pytest.raises(SSEOverflow, match=message):
+        feed_all(parser, chunks)
+
+
+def test_within_the_limits_nothing_is_refused() -> None:
+    parser = SSEParser(max_line=1000, max_event=1000)
+    event = b"data: " + b"x" * 900 + b"\n\n"
+    keepalives = [b": k\n"] * 500  # comment lines, never part of an event's data: no limit on how many
+    assert feed_all(parser, [event[:300], event[300:], *keepalives, event]) == [SSEEvent("x" * 900)] * 2
+
+
+def test_many_events_in_a_row_never_add_up_to_the_limit() -> None:
+    parser = SSEParser(max_line=1000, max_event=1000)
+    chunk = b"data: 12345\n\n" * 50  # 650 bytes a chunk, events always ending
+    assert len(feed_all(parser, [chunk] * 100)) == 5000

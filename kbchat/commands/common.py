@@ -13,7 +13,8 @@ from typing import Annotated, TextIO
 import typer
 
 from kbchat.config import ConnectionOptions, Settings, config_path, load_config, permission_warning, resolve
-from kbchat.errors import Cancelled, KBChatError, UsageError, one_line
+from kbchat.errors import Cancelled, KBChatError, UsageError
+from kbchat.safe import one_line
 
 CONN = "Connection"
 OUT = "Output"
@@ -109,7 +110,21 @@ def load_settings(options: ConnectionOptions, err: TextIO) -> Settings:
     warning = permission_warning(path, config)
     if warning:
         print(f"kbchat: {warning}", file=err)
-    return resolve(options, os.environ, config)
+    settings = resolve(options, os.environ, config)
+    keep_secrets(settings)
+    return settings
+
+
+def keep_secrets(settings: Settings) -> None:
+    """The key and a password in the base URL are masked in every diagnostic from now on."""
+    from urllib.parse import unquote, urlsplit
+
+    from kbchat.safe import keep_secret
+
+    keep_secret(settings.api_key)
+    password = urlsplit(settings.base_url).password
+    keep_secret(password)
+    keep_secret(unquote(password or ""))
 
 
 def choose_mode(rich: bool, plain: bool, json: bool) -> str:

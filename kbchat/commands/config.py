@@ -30,19 +30,33 @@ def config_set(
     key: Annotated[
         str, typer.Argument(help="base_url, api_key, tenant, timeout, retries, default_profile, filters.KEY")
     ],
-    value: Annotated[str, typer.Argument(help="the value; lists (filters.tag_names) are comma-separated")],
+    value: Annotated[
+        str | None,
+        typer.Argument(
+            help="the value; lists (filters.tag_names) are comma-separated; "
+            "leave it out for api_key to type the key unseen (or pipe it in)",
+            show_default=False,
+        ),
+    ] = None,
     profile: Profile = None,
 ) -> None:
-    """Set KEY in a profile of the config file (written with mode 0600)."""
+    """Set KEY in a profile of the config file (written with mode 0600).
+
+    `kbchat config set api_key` asks for the key with echo off, so it stays out of
+    your shell history; with stdin piped, it reads the key from its first line.
+    """
     from kbchat.config import save_config
     from kbchat.config_edit import set_value
+    from kbchat.safe import display_url
 
     with reported():
+        if value is None:
+            value = _read_secret(key)
         path = config_path(os.environ)
         config = load_config(path)
         name = _profile_name(profile, config)
         save_config(path, set_value(config, name, key, value))
-        shown = "****" if key == "api_key" else value
+        shown = "****" if key == "api_key" else display_url(value) if key == "base_url" else value
         print(f"{key} = {shown}  (profile {name}, {path})", file=sys.stderr)
 
 
@@ -62,6 +76,24 @@ def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], 
 def config_path_cmd() -> None:
     """Print the config file's path ($KBCHAT_CONFIG or the platform config dir)."""
     print(config_path(os.environ))
+
+
+def _read_secret(key: str) -> str:
+    """The API key typed with echo off on a terminal, else the first line of stdin."""
+    from kbchat.errors import UsageError
+    from kbchat.question import stdin_is_tty
+
+    if key != "api_key":
+        raise UsageError(f"no value: kbchat config set {key} VALUE")
+    if stdin_is_tty():
+        import getpass
+
+        value = getpass.getpass("API key (typing is not shown): ")
+    else:
+        value = sys.stdin.readline()
+    if not value.strip():
+        raise UsageError("no API key given: type or paste it at the prompt, or pipe it in")
+    return value.strip()
 
 
 def _profile_name(option: str | None, config: dict[str, Any]) -> str:

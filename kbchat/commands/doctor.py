@@ -30,6 +30,7 @@ def doctor(
     The key is never shown (at most its last 4 characters).
     """
     from kbchat.doctor import run
+    from kbchat.safe import one_line
 
     color = sys.stdout.isatty() and not no_color and not os.environ.get("NO_COLOR")
     failed = False
@@ -39,6 +40,6 @@ def doctor(
             mark, sgr = MARKS[check.ok]
             shown = f"\x1b[{sgr}m{mark}\x1b[0m" if color else mark
             took = f"  ({check.ms:.0f} ms)" if check.ms is not None and check.ok is not None else ""
-            print(f"{shown} {check.name:<20} {check.detail}{took}", flush=True)
+            print(f"{shown} {check.name:<20} {one_line(check.detail)}{took}", flush=True)
             failed = failed or check.ok is not True
     raise typer.Exit(1 if failed else 0)

@@ -76,7 +76,10 @@ def search(
                 if isinstance(i, dict) and isinstance(i.get("score"), int | float) and i["score"] >= min_score
             ]
         if json or not term.is_tty:
-            print(jsonlib.dumps({**body, "items": items}, ensure_ascii=False, indent=2), file=term.out)
+            from kbchat.safe import json_safe
+
+            text = jsonlib.dumps({**body, "items": items}, ensure_ascii=False, indent=2)
+            print(json_safe(text) if term.is_tty else text, file=term.out)
             return
         from kbchat.passages import from_search_item
         from kbchat.render.table import print_search

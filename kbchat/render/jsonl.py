@@ -7,6 +7,7 @@ from collections.abc import Iterable
 
 from kbchat.events import Answer, Done, KBEvent, NotJSON, Pause
 from kbchat.render import Terminal
+from kbchat.safe import json_safe
 
 
 class JSONLinesRenderer:
@@ -18,6 +19,7 @@ class JSONLinesRenderer:
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
         answer = Answer() if answer is None else answer
         out = self.term.out
+        clean = json_safe if self.term.is_tty else None  # piped: byte for byte, as the server sent it
         try:
             for event in events:
                 kind = type(event)
@@ -30,7 +32,7 @@ class JSONLinesRenderer:
                 raw = event.raw  # type: ignore[union-attr]  # Pause was skipped above
                 if "\n" in raw or "\r" in raw:  # several data: lines; keep it one line
                     raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
-                out.write(raw + "\n")
+                out.write((clean(raw) if clean else raw) + "\n")
         except KeyboardInterrupt:
             answer.cancelled = True
             raise

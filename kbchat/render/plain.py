@@ -7,7 +7,7 @@ from typing import TextIO
 
 from kbchat.events import Answer, Content, KBEvent, Pause
 from kbchat.render import Terminal
-from kbchat.render.safe import terminal_safe
+from kbchat.safe import terminal_safe
 
 DIM = "\x1b[2m"
 RESET = "\x1b[0m"

@@ -10,12 +10,9 @@ blinking while the network is silent.
 
 from __future__ import annotations
 
-import contextlib
-import signal
-import sys
 import threading
 import time
-from collections.abc import Callable, Iterable, Iterator
+from collections.abc import Callable, Iterable
 
 from pygments.lexer import Lexer
 from pygments.lexers import TextLexer, get_lexer_by_name
@@ -32,7 +29,8 @@ from rich.text import Text
 from kbchat.events import Answer, Content, KBEvent, Pause
 from kbchat.render import Terminal
 from kbchat.render.blocks import BlockSplitter, Piece
-from kbchat.render.safe import terminal_safe
+from kbchat.safe import terminal_safe
+from kbchat.terminal import ignoring_ctrl_c, quiet_keyboard
 
 CURSOR = "▌"
 FRAME = 1 / 30  # at most 30 frames a second; a pending change is drawn within one frame
@@ -302,42 +300,3 @@ def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[lis
         if used and used + 1 + len(mark.text) <= width:
             return [*lines[:-1], [*last, Segment(" "), mark]]
     return [*lines, [mark]]
-
-
-@contextlib.contextmanager
-def quiet_keyboard(term: Terminal) -> Iterator[None]:
-    """While the answer streams, keys typed (and the ^C echo) do not garble the live region.
-
-    Echo is off, and so is line mode: keys typed ahead, Ctrl-D included, wait as bytes
-    for the next prompt instead of being cooked into lines (or lost) by the terminal.
-    """
-    try:
-        import termios
-
-        fd = sys.stdin.fileno()
-        if not term.is_tty or not sys.stdin.isatty():
-            raise OSError
-        saved = termios.tcgetattr(fd)
-    except (ImportError, OSError, ValueError, AttributeError):
-        yield
-        return
-    quiet = list(saved)
-    quiet[3] &= ~(termios.ECHO | termios.ECHOCTL | termios.ICANON)
-    termios.tcsetattr(fd, termios.TCSANOW, quiet)
-    try:
-        yield
-    finally:
-        termios.tcsetattr(fd, termios.TCSANOW, saved)
-
-
-@contextlib.contextmanager
-def ignoring_ctrl_c() -> Iterator[None]:
-    """A second Ctrl-C while the screen is being put right must not leave it half done."""
-    if threading.current_thread() is not threading.main_thread():
-        yield
-        return
-    previous = signal.signal(signal.SIGINT, signal.SIG_IGN)
-    try:
-        yield
-    finally:
-        signal.signal(signal.SIGINT, previous)

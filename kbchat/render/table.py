@@ -12,7 +12,7 @@ from rich.text import Text
 from kbchat.passages import Passage, query_terms, snippet
 from kbchat.render import Terminal
 from kbchat.render.rich import make_console
-from kbchat.render.safe import terminal_safe
+from kbchat.safe import terminal_safe
 
 
 def score_style(score: float | None) -> str:
