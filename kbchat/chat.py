@@ -38,7 +38,7 @@ def run_chat(settings: Settings, term: Terminal, verbose: bool = False, markdown
 
     session.clear_screen = lambda: print("\x1b[H\x1b[2J\x1b[3J", end="", file=term.out, flush=True)
     print(welcome(session.settings), file=term.err, flush=True)
-    read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key)
+    read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
     with quiet_keyboard(term):
         return run_loop(session, read)
 

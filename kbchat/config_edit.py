@@ -16,7 +16,7 @@ from kbchat.config import (
     to_retries,
     to_timeout,
 )
-from kbchat.errors import UsageError
+from kbchat.errors import ConfigError, UsageError
 from kbchat.safe import display_url
 
 SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
@@ -28,16 +28,17 @@ def set_value(config: dict[str, Any], profile: str, key: str, value: str) -> dic
     if key == "default_profile":
         new["default_profile"] = _non_empty(key, value)
         return new
-    table = new.setdefault("profiles", {}).setdefault(profile, {})
+    table = _table(_table(new, "profiles", "[profiles]"), profile, f"[profiles.{profile}]")
     if key.startswith("filters."):
         name = key.removeprefix("filters.")
         check_filter_key(name)
         if name == "tenant_id":
             raise UsageError("set the tenant with `kbchat config set tenant ID`")
+        filters = _table(table, "filters", f"[profiles.{profile}.filters]")
         if name in LIST_FILTER_KEYS:
-            table.setdefault("filters", {})[name] = [v.strip() for v in value.split(",") if v.strip()]
+            filters[name] = [v.strip() for v in value.split(",") if v.strip()]
         else:
-            table.setdefault("filters", {})[name] = _non_empty(key, value)
+            filters[name] = _non_empty(key, value)
         return new
     table[key] = _typed(key, value)
     return new
@@ -51,10 +52,10 @@ def unset_value(config: dict[str, Any], profile: str, key: str) -> dict[str, Any
             raise UsageError("default_profile is not set")
         return new
     _check_key(key)
-    profiles = new.get("profiles", {})
-    table = profiles.get(profile, {})
+    profiles = _table(new, "profiles", "[profiles]", create=False)
+    table = _table(profiles, profile, f"[profiles.{profile}]", create=False)
     path = key.split(".", 1)
-    holder = table.get("filters", {}) if len(path) == 2 else table
+    holder = _table(table, "filters", f"[profiles.{profile}.filters]", create=False) if len(path) == 2 else table
     if path[-1] not in holder:
         raise UsageError(f"{key} is not set in profile {profile}")
     del holder[path[-1]]
@@ -65,6 +66,14 @@ def unset_value(config: dict[str, Any], profile: str, key: str) -> dict[str, Any
     if "profiles" in new and not new["profiles"]:
         del new["profiles"]
     return new
+
+
+def _table(parent: dict[str, Any], name: str, shown: str, create: bool = True) -> dict[str, Any]:
+    """A table inside the config; a value of another type where a table belongs is a config error."""
+    value = parent.setdefault(name, {}) if create else parent.get(name, {})
+    if not isinstance(value, dict):
+        raise ConfigError(f"config: {shown} must be a table; fix or remove it in the file first")
+    return value
 
 
 def describe(settings: Settings) -> list[str]:

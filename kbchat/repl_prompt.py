@@ -9,7 +9,7 @@ from pathlib import Path
 from prompt_toolkit import PromptSession
 from prompt_toolkit.completion import CompleteEvent, Completer, Completion
 from prompt_toolkit.document import Document
-from prompt_toolkit.history import FileHistory
+from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from kbchat.config import FILTER_KEYS
@@ -75,10 +75,18 @@ def key_bindings() -> KeyBindings:
     return bindings
 
 
-def prompt_reader(label: Callable[[], str], history: Path, secret: str | None) -> Callable[[], str]:
+def prompt_reader(
+    label: Callable[[], str], history: Path, secret: str | None, warn: Callable[[str], None]
+) -> Callable[[], str]:
     """A function that shows the prompt and returns the next input (raises EOFError on Ctrl-D)."""
+    kept: History
+    try:
+        kept = KeylessHistory(history, secret)
+    except OSError as err:
+        warn(f"kbchat: warning: history is kept for this session only: cannot write {history}: {err.strerror or err}")
+        kept = InMemoryHistory()
     session: PromptSession[str] = PromptSession(
-        history=KeylessHistory(history, secret),
+        history=kept,
         completer=SlashCompleter(),
         complete_while_typing=False,
         key_bindings=key_bindings(),

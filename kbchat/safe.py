@@ -9,8 +9,6 @@ Imports nothing from kbchat.
 
 from __future__ import annotations
 
-from urllib.parse import urlsplit, urlunsplit
-
 # C0 controls but \t and \n become their visible "control picture" (ESC shows as ␛),
 # CR is dropped (CRLF line ends stay clean), DEL shows as ␡, C1 controls as U+FFFD.
 # Bidirectional overrides and isolates, which reorder what follows them on screen
@@ -61,10 +59,13 @@ def redact(text: str) -> str:
 
 def display_url(url: str) -> str:
     """A URL as it may be shown: a password in it as ****, a lone user name (often a token) too."""
-    parts = urlsplit(url)
-    if "@" not in parts.netloc:
+    scheme, sep, rest = url.partition("://")
+    if not sep:
         return url
-    userinfo, _, host = parts.netloc.rpartition("@")
+    authority, slash, path = rest.partition("/")
+    if "@" not in authority:
+        return url
+    userinfo, _, host = authority.rpartition("@")
     user, colon, _ = userinfo.partition(":")
     shown = f"{user}:****" if colon else "****"
-    return urlunsplit(parts._replace(netloc=f"{shown}@{host}"))
+    return f"{scheme}://{shown}@{host}{slash}{path}"

@@ -6,6 +6,7 @@ import os
 import stat
 from pathlib import Path
 
+import pytest
 from typer.testing import CliRunner
 
 from kbchat.cli import app
@@ -73,3 +74,40 @@ def test_version() -> None:
 
     result = runner.invoke(app, ["--version"])
     assert result.exit_code == 0 and result.stdout == f"kbchat {__version__}\n"
+
+
+def test_set_api_key_without_a_value_reads_it_from_piped_stdin() -> None:
+    result = runner.invoke(app, ["config", "set", "api_key"], input=KEY + "\n")
+    assert result.exit_code == 0, result.stderr
+    assert KEY not in result.stdout + result.stderr
+    assert f'api_key = "{KEY}"' in config_file().read_text()
+
+
+def test_set_without_a_value_is_only_for_the_key() -> None:
+    result = runner.invoke(app, ["config", "set", "tenant"])
+    assert result.exit_code == 2 and result.stderr == "kbchat: error: no value: kbchat config set tenant VALUE\n"
+    empty = runner.invoke(app, ["config", "set", "api_key"], input="\n")
+    assert empty.exit_code == 2 and "no API key given" in empty.stderr
+
+
+def test_a_key_no_header_can_carry_is_refused_unseen() -> None:
+    result = runner.invoke(app, ["config", "set", "api_key", "sk-abc def"])
+    assert result.exit_code == 2 and "cannot carry" in result.stderr and "abc" not in result.stderr
+
+
+def test_an_unwritable_config_dir_is_a_config_error() -> None:
+    target = Path("/proc/kbchat-no-such-dir/config.toml")  # cannot be created, even by root
+    if not Path("/proc/self").exists():
+        pytest.skip("needs Linux's /proc")
+    result = runner.invoke(app, ["config", "set", "tenant", "x"], env={"KBCHAT_CONFIG": str(target)})
+    assert result.exit_code == 2
+    assert result.stderr.startswith(f"kbchat: error: cannot write config file {target}: ")
+    assert result.stderr.count("\n") == 1
+
+
+def test_a_file_in_place_of_the_config_folder_is_a_config_error(tmp_path: Path) -> None:
+    blocker = tmp_path / "file"
+    blocker.write_text("")
+    result = runner.invoke(app, ["config", "set", "tenant", "x"], env={"KBCHAT_CONFIG": str(blocker / "c.toml")})
+    assert result.exit_code == 2
+    assert result.stderr == f"kbchat: error: cannot read config file {blocker / 'c.toml'}: Not a directory\n"

@@ -125,3 +125,30 @@ def test_pasted_lines_are_one_question(server: ScriptedServer) -> None:
         "alt\nenter",
         "back\nslash",
     ]
+
+
+def test_an_unwritable_state_dir_keeps_history_for_the_session_only(server: ScriptedServer, tmp_path: Path) -> None:
+    blocker = tmp_path / "not-a-dir"
+    blocker.write_text("")
+    server.queue(Reply([sse("still answered")]))
+    env = kbchat_env(TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1", XDG_STATE_HOME=str(blocker))
+    session = PtySession("chat", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme", env=env)
+    session.wait_for(lambda text: "acme>" in text)
+    assert "kbchat: warning: history is kept for this session only: cannot write" in session.text
+    type_line(session, "a question")
+    session.wait_for(lambda text: "still answered" in text and text.rstrip().endswith("acme>"))
+    session.child.send("\x1b[A")  # Up still brings the question back within the session
+    session.wait_for(lambda text: text.rstrip().endswith("acme> a question"))
+    session.child.sendcontrol("c")
+    session.child.sendcontrol("d")
+    assert session.finish() == 0
+
+
+def test_config_set_api_key_asks_for_the_key_unseen() -> None:
+    session = PtySession("config", "set", "api_key")
+    session.wait_for(lambda text: "API key (typing is not shown):" in text)
+    session.child.send("sk-typed-secret-0123456789\r")
+    assert session.finish() == 0
+    assert "sk-typed" not in session.text and "api_key = ****" in session.text
+    config = Path(kbchat_env()["KBCHAT_CONFIG"]).read_text()
+    assert 'api_key = "sk-typed-secret-0123456789"' in config
