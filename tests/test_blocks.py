@@ -6,7 +6,7 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbchat.render.blocks import BlockSplitter
+from kbchat.render.blocks import BlockSplitter, alignments, split_cells
 
 
 def split(chunks: list[str], markdown: bool = True) -> tuple[list[tuple[str, str]], str]:
@@ -16,6 +16,7 @@ def split(chunks: list[str], markdown: bool = True) -> tuple[list[tuple[str, str
 
 
 B, OPEN, C, E = "block", "open", "code", "close"
+T, R, END = "table", "row", "end"
 
 
 @pytest.mark.parametrize(
@@ -34,6 +35,16 @@ B, OPEN, C, E = "block", "open", "code", "close"
         (["- a\n- b\n\n1. c"], [(B, "- a\n- b")], "1. c"),
         (["   \n\nx"], [], "x"),
         (["no newline at all"], [], "no newline at all"),
+        (["| a | b |\n|---|--:|\n| 1 | 2 |\n| 3 |", " 4 |\n\nafter"],
+         [(T, "| a | b |\n|---|--:|"), (R, "| 1 | 2 |"), (R, "| 3 | 4 |"), (END, "")], "after"),
+        (["Intro:\n| a | b |\n| - | - |\nplain row\n- a list\n"],
+         [(B, "Intro:"), (T, "| a | b |\n| - | - |"), (R, "plain row"), (END, "")], "- a list\n"),
+        (["| a | b |\n|---|---|\n| 1 | 2 |\n```\ncode\n"],
+         [(T, "| a | b |\n|---|---|"), (R, "| 1 | 2 |"), (END, ""), (OPEN, "```"), (C, "code")], ""),
+        (["| a | b |\n|---|\n"], [], "| a | b |\n|---|\n"),  # the cell counts differ: not a table
+        (["a | b\n---\n"], [], "a | b\n---\n"),  # a setext heading, not a table
+        (["| a |\n|:-:|\n"], [(T, "| a |\n|:-:|")], ""),
+        (["Plans:\n\n| a | b |\n| - | - |\n| 1 | 2 |\n"], [(B, "Plans:"), (T, "| a | b |\n| - | - |"), (R, "| 1 | 2 |")], ""),
     ],
 )  # fmt: skip
 def test_markdown_pieces(pieces: list[str], finished: list[tuple[str, str]], tail: str) -> None:
@@ -44,7 +55,13 @@ def test_literal_mode_finishes_every_line() -> None:
     assert split(["a\n\nb\nc"], markdown=False) == ([("line", "a"), ("line", ""), ("line", "b")], "c")
 
 
-@given(st.lists(st.sampled_from(["x", " ", "\n", "\n\n", "```", "~~~", "- ", "#"]), max_size=40), st.data())
+@given(
+    st.lists(
+        st.sampled_from(["x", " ", "\n", "\n\n", "```", "~~~", "- ", "#", "| a | b |\n", "|---|--:|\n", "| 1 |", "> "]),
+        max_size=40,
+    ),
+    st.data(),
+)
 def test_any_chunking_gives_the_same_pieces(parts: list[str], data: st.DataObject) -> None:
     text = "".join(parts)
     cuts = sorted(data.draw(st.lists(st.integers(0, len(text)), max_size=8)))
@@ -63,3 +80,15 @@ def test_visible_tail_of_a_huge_line_is_bounded() -> None:
     splitter = BlockSplitter()
     splitter.feed("x" * 1_000_000)
     assert len(splitter.visible_tail(lines=10, columns=80)) == 800
+
+
+@pytest.mark.parametrize(
+    ("row", "cells"),
+    [("| a | b |", ["a", "b"]), ("a | b", ["a", "b"]), (r"| a \| b | c |", ["a | b", "c"]), ("|  |", [""])],
+)
+def test_split_cells(row: str, cells: list[str]) -> None:
+    assert split_cells(row) == cells
+
+
+def test_alignments() -> None:
+    assert alignments("| :-- | :-: | --: | --- |") == ["left", "center", "right", "left"]

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import re
 import time
 
 import pyte
@@ -12,8 +13,9 @@ from rich.style import Style
 
 from kbchat.events import Content, Done
 from kbchat.render import Mode, Terminal, make_renderer
+from kbchat.render.pieces import trim_right
 from kbchat.render.plain import PlainRenderer
-from kbchat.render.rich import FRAME, LiveView, RichRenderer, trim_right, with_mark
+from kbchat.render.rich import FRAME, LiveView, RichRenderer, with_mark
 
 
 def screen_of(raw: str, columns: int = 60, rows: int = 200) -> list[str]:
@@ -77,3 +79,57 @@ def test_dumb_terminal_falls_back_to_plain(monkeypatch) -> None:
     assert isinstance(make_renderer(Mode.AUTO, terminal()), PlainRenderer)
     monkeypatch.setenv("TERM", "xterm")
     assert isinstance(make_renderer(Mode.AUTO, terminal()), RichRenderer)
+
+
+def rendered(answer: str, columns: int = 60, **kwargs: object) -> list[str]:
+    """The screen after the whole answer streamed in word-sized pieces."""
+    import re
+
+    term = terminal(**kwargs)
+    pieces = re.findall(r"\S+\s*|\s+", answer)
+    RichRenderer(term).render([*(Content(p, "") for p in pieces), Done()])
+    return [line for line in screen_of(term.out.getvalue(), columns=columns) if line]
+
+
+def test_html_in_an_answer_shows_as_the_text_it_is() -> None:
+    lines = rendered(
+        "Usage: pyenv uninstall [-f|--force] <version>\n\n<div>\nblock <b>html</b>\n</div>\n\nafter <br> end"
+    )
+    assert lines == [
+        "Usage: pyenv uninstall [-f|--force] <version>",
+        "<div> block <b>html</b> </div>",
+        "after <br> end",
+    ]
+
+
+def test_a_closing_fence_without_a_newline_ends_the_code_block() -> None:
+    term = terminal()
+    RichRenderer(term).render([Content("Run:\n\n```sh\nmake test\n```", ""), Done()])
+    lines = [line for line in screen_of(term.out.getvalue()) if line.strip()]
+    assert lines[-1].strip() == "make test" and not any("```" in line for line in lines)
+
+
+def test_a_table_keeps_its_columns_whatever_the_rows_hold() -> None:
+    answer = (
+        "| Plan | Price | Notes |\n| --- | --: | --- |\n| Free | $0 | for trying |\n"
+        "| Enterprise | $1,999 | a very long note that has to wrap inside its own column |\n| Team | $29 | x |\n\nAfter."
+    )
+    lines = rendered(answer, columns=80)
+    header = next(line for line in lines if line.startswith("Plan"))
+    price_end = header.index("Price") + len("Price")
+    for row, price in (("Free", "$0"), ("Enterprise", "$1,999"), ("Team", "$29")):
+        line = next(line for line in lines if line.startswith(row))
+        assert line.index(price) + len(price) == price_end, line  # right-aligned under its heading
+    notes = header.index("Notes")
+    wrapped = lines[lines.index(next(line for line in lines if line.startswith("Enterprise"))) + 1]
+    assert wrapped[:notes].strip() == "" and wrapped[notes:].strip()  # the long note wraps in its column
+    assert "|" not in "".join(lines) and lines[-1] == "After."
+    assert set(lines[1].strip()) == {"─"}
+
+
+def test_without_colour_bold_and_dim_stay() -> None:
+    term = terminal(color=False)
+    RichRenderer(term).render([Content("**bold** and `code`", ""), Done()])
+    raw = term.out.getvalue()
+    assert "\x1b[1m" in raw  # bold
+    assert not re.search(r"\x1b\[[0-9;]*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m", raw)  # no colour

@@ -6,16 +6,17 @@ import re
 import signal
 import threading
 import time
+from collections.abc import Callable
 
 import pytest
 
 from tests.conftest import ask_args, kbchat_env
 from tests.pty_screen import PtySession
-from tests.scripted_server import Reply, ScriptedServer, Stall, sse
+from tests.scripted_server import Reply, ScriptedServer, Stall, json_reply, sse
 
 pytestmark = pytest.mark.pty
 
-CURSOR = "▌"
+CURSOR = "█"
 SGR = re.compile(rb"\x1b\[([0-9;]*)m")
 
 
@@ -145,16 +146,18 @@ def test_a_second_ctrl_c_leaves_no_traceback(server: ScriptedServer) -> None:
 
 
 @pytest.mark.parametrize("how", ["NO_COLOR", "--no-color"])
-def test_no_color(server: ScriptedServer, how: str) -> None:
+def test_no_color_keeps_bold_and_dim(server: ScriptedServer, how: str) -> None:
     server.queue(Reply([sse(*words(MARKDOWN))]))
     extra = ("--no-color",) if how == "--no-color" else ()
     env = kbchat_env(TERM="xterm-256color", **({"NO_COLOR": "1"} if how == "NO_COLOR" else {}))
     session = PtySession(*ask_args(server, "q", *extra), env=env)
     assert session.finish() == 0
-    for params in SGR.findall(session.raw):
-        codes = [int(p) for p in params.split(b";") if p]
-        assert not any(30 <= c <= 49 or 90 <= c <= 107 for c in codes), f"colour code in {params!r}"
+    codes = [int(p) for params in SGR.findall(session.raw) for p in params.split(b";") if p]
+    assert not any(30 <= c <= 49 or 90 <= c <= 107 for c in codes), "a colour code"
+    assert 1 in codes, "no bold"  # **Team**, the heading, the list bullets
     assert "Dashboards" in session.text
+    y, line = next((y, line) for y, line in enumerate(session.text.splitlines()) if "The Team plan" in line)
+    assert session.screen.buffer[y][line.index("Team")].bold
 
 
 def test_dumb_terminal_gets_plain_text(server: ScriptedServer) -> None:
@@ -174,3 +177,95 @@ def test_narrow_terminal_wide_characters_and_tabs(server: ScriptedServer) -> Non
     assert "中文字符测试" in joined and "😀" in joined and "andemoji" in joined
     assert "a" in joined and "b" in joined
     assert all(len(line) <= 20 for line in session.scrollback)
+
+
+def frames(session: PtySession, done: Callable[[str], bool], timeout: float = 10) -> list[str]:
+    """Every screen the user saw, one per read, until `done` holds."""
+    seen = []
+    deadline = time.monotonic() + timeout
+    while time.monotonic() < deadline:
+        session.pump(0.02)
+        seen.append(session.text)
+        if done(session.text):
+            return seen
+    raise AssertionError(f"screen never matched; it shows:\n{session.text}")
+
+
+def test_html_and_placeholders_show_as_written(server: ScriptedServer) -> None:
+    answer = "Run `widget install <name> --force`, or widget install <name> --force.\n\n<div>\nraw <b>block</b>\n</div>"
+    server.queue(Reply([sse(*words(answer))]))
+    session = PtySession(*ask_args(server, "q"))
+    assert session.finish() == 0
+    assert "Run widget install <name> --force, or widget install <name> --force." in session.text
+    assert "<div> raw <b>block</b> </div>" in session.text
+
+
+@pytest.mark.parametrize("no_stream", [False, True])
+def test_a_closing_fence_at_the_very_end_closes_the_code_box(server: ScriptedServer, no_stream: bool) -> None:
+    answer = "Run this:\n\n```sh\nmake test\n```"
+    if no_stream:
+        server.queue(json_reply(200, {"answer": answer, "sources": []}))
+    else:
+        server.queue(Reply([sse(*words(answer))]))
+    session = PtySession(*ask_args(server, "q", *(["--no-stream"] if no_stream else [])))
+    assert session.finish() == 0
+    assert "```" not in session.text
+    assert any(line.strip() == "make test" for line in session.text.splitlines())
+
+
+def test_half_typed_emphasis_never_flashes_its_markers(server: ScriptedServer) -> None:
+    steps: list = []
+    for piece in [
+        "The ",
+        "**",
+        "API",
+        " key",
+        "**",
+        " is ",
+        "`",
+        "sk-",
+        "…",
+        "`",
+        " and ",
+        "[docs",
+        "](https://ex",
+        ".com)",
+        ".",
+    ]:
+        steps += [sse(piece, done=False), 0.03]
+    server.queue(Reply([*steps, sse()]))
+    session = PtySession(*ask_args(server, "q"))
+    seen = frames(session, lambda text: "docs (https://ex.com)." in text and CURSOR not in text)
+    assert session.finish() == 0
+    for text in seen:
+        line = next((line for line in text.splitlines() if line.startswith("The")), "")
+        assert "*" not in line and "`" not in line and "[" not in line and "](" not in line, line
+    assert "The API key is sk-… and docs (https://ex.com)." in session.text
+
+
+def test_a_streamed_table_never_shifts_its_columns(server: ScriptedServer) -> None:
+    release = threading.Event()
+    head = "Plans:\n\n| Plan | Price | Notes |\n| --- | --: | --- |\n| Free | $0 | for trying |\n| Team | $2"
+    rest = "9 | per user |\n| Enterprise | $1,999 | a long note that wraps inside its own column |\n\nDone."
+    server.queue(Reply([sse(*words(head), done=False), release, sse(*words(rest))]))
+    session = PtySession(*ask_args(server, "q"))
+    before = frames(session, lambda text: "Team" in text and "$2" in text)[-1]
+    release.set()
+    seen = frames(session, lambda text: "Done." in text and CURSOR not in text)
+    assert session.finish() == 0
+    free = next(line for line in before.splitlines() if line.startswith("Free"))
+    assert free in session.text.splitlines()  # the first row, drawn once, never moved
+    for text in seen:
+        assert "|" not in text and "---" not in text
+    lines = session.text.splitlines()
+    price_end = next(line for line in lines if line.startswith("Plan ")).index("Price") + len("Price")
+    for row, price in (("Free", "$0"), ("Team", "$29"), ("Enterprise", "$1,999")):
+        line = next(line for line in lines if line.startswith(row))
+        assert line.index(price) + len(price) == price_end, line
+
+
+def test_a_finished_quote_is_never_taken_for_the_cursor(server: ScriptedServer) -> None:
+    server.queue(Reply([sse(*words("> A quoted line.\n\nAnd after it."))]))
+    session = PtySession(*ask_args(server, "q"))
+    assert session.finish() == 0
+    assert "▌ A quoted line." in session.text and CURSOR not in session.text

@@ -3,8 +3,9 @@
 A block is finished once a blank line follows it outside a code fence: nothing that
 arrives later can change how it renders, so it can be printed once, for good. Code
 fences are finished line by line (a code line renders the same whatever follows), so
-a long code block streams into the scrollback instead of growing a live region. In
-literal mode every complete line is finished.
+a long code block streams into the scrollback instead of growing a live region. So are
+tables, once their header and delimiter row are in: the renderer fixes the column
+widths then, and each row is drawn once. In literal mode every complete line is finished.
 """
 
 from __future__ import annotations
@@ -13,13 +14,18 @@ import re
 from typing import Literal, NamedTuple
 
 _FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+_DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
+_CELL_BREAK = re.compile(r"(?<!\\)\|")
+# What ends a table besides a blank line (markdown-it: what may interrupt a block quote).
+_ENDS_TABLE = re.compile(r" {0,3}(?:`{3,}|~{3,}|>|#{1,6}(?: |$)|[-*+] |\d{1,9}[.)] |(?:[-*_] *){3,}$)")
 
-Kind = Literal["block", "open", "code", "close", "line"]
+Kind = Literal["block", "open", "code", "close", "table", "row", "end", "line"]
 
 
 class Piece(NamedTuple):
     """A finished piece: a Markdown block, a fence opening (its line), a code line, a fence
-    closing, or (literal mode) a line."""
+    closing, a table's header and delimiter rows, one of its rows, the end of a table
+    (no text), or (literal mode) a line."""
 
     kind: Kind
     text: str
@@ -34,6 +40,7 @@ class BlockSplitter:
         self._scanned = 0  # _text[:_scanned] is whole lines already looked at
         self.fence = ""  # the fence marker of the open code block, "" outside one
         self.fence_line = ""  # the line that opened it (its info string names the language)
+        self.columns = 0  # the column count of the table being written, 0 outside one
 
     def feed(self, text: str) -> list[Piece]:
         """Append text; return the pieces it finishes."""
@@ -53,18 +60,34 @@ class BlockSplitter:
                 else:
                     pieces.append(Piece("code", line))
                 start = self._scanned
-            elif match := _FENCE.match(line):
-                block = self._text[start:line_start]
-                if block.strip():
-                    pieces.append(Piece("block", block.rstrip("\n")))
-                self.fence, self.fence_line = match[1], line
-                pieces.append(Piece("open", line))
+            elif self.columns and line.strip() and not _ENDS_TABLE.match(line):
+                pieces.append(Piece("row", line))
                 start = self._scanned
-            elif not line.strip():
-                block = self._text[start:line_start]
-                if block.strip():
-                    pieces.append(Piece("block", block.rstrip("\n")))
-                start = self._scanned
+            else:
+                if self.columns:
+                    self.columns = 0
+                    pieces.append(Piece("end", ""))
+                    start = line_start
+                if match := _FENCE.match(line):
+                    block = self._text[start:line_start]
+                    if block.strip():
+                        pieces.append(Piece("block", block.rstrip("\n")))
+                    self.fence, self.fence_line = match[1], line
+                    pieces.append(Piece("open", line))
+                    start = self._scanned
+                elif not line.strip():
+                    block = self._text[start:line_start]
+                    if block.strip():
+                        pieces.append(Piece("block", block.rstrip("\n")))
+                    start = self._scanned
+                elif line_start > start and (columns := _table_columns(self._text, start, line_start, line)):
+                    header_start = _previous_line(self._text, start, line_start)
+                    block = self._text[start:header_start]
+                    if block.strip():
+                        pieces.append(Piece("block", block.rstrip("\n")))
+                    pieces.append(Piece("table", self._text[header_start:line_start] + line))
+                    self.columns = columns
+                    start = self._scanned
         if start:
             self._text = self._text[start:]
             self._scanned -= start
@@ -92,6 +115,10 @@ class BlockSplitter:
         limit = lines * max(columns, 1)
         return text[-limit:] if len(text) > limit else text
 
+    def closes_fence(self, line: str) -> bool:
+        """Whether a line (the last, maybe without its newline) closes the open code block."""
+        return bool(self.fence) and self._closes_fence(line)
+
     def _closes_fence(self, line: str) -> bool:
         match = _FENCE.match(line)
         if not match:
@@ -99,3 +126,38 @@ class BlockSplitter:
         marker = match[1]
         rest = line.strip()[len(marker) :]
         return marker[0] == self.fence[0] and len(marker) >= len(self.fence) and not rest
+
+
+def _table_columns(text: str, start: int, line_start: int, line: str) -> int:
+    """The column count when `line` is a delimiter row under a header row of as many cells, else 0."""
+    if "|" not in line or not _DELIMITER_ROW.fullmatch(line):
+        return 0
+    header = text[_previous_line(text, start, line_start) : line_start - 1]
+    count = len(split_cells(line))
+    return count if "|" in header and len(split_cells(header)) == count else 0
+
+
+def _previous_line(text: str, start: int, line_start: int) -> int:
+    """Where the line before the one at `line_start` begins, no earlier than `start`."""
+    return max(start, text.rfind("\n", start, line_start - 1) + 1)
+
+
+def split_cells(row: str) -> list[str]:
+    """A table row's cells: outer pipes dropped, split at unescaped pipes, `\\|` kept as `|`."""
+    row = row.strip()
+    if row.startswith("|"):
+        row = row[1:]
+    if row.endswith("|") and not row.endswith("\\|"):
+        row = row[:-1]
+    return [cell.strip().replace("\\|", "|") for cell in _CELL_BREAK.split(row)]
+
+
+def alignments(delimiter_row: str) -> list[Literal["left", "center", "right"]]:
+    """Each column's alignment from the delimiter row: `:--` left, `:-:` center, `--:` right."""
+    aligned: list[Literal["left", "center", "right"]] = []
+    for cell in split_cells(delimiter_row):
+        if cell.endswith(":"):
+            aligned.append("center" if cell.startswith(":") else "right")
+        else:
+            aligned.append("left")
+    return aligned

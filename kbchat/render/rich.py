@@ -14,41 +14,41 @@ import threading
 import time
 from collections.abc import Callable, Iterable
 
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
-from rich.console import Console, ConsoleOptions, Group, RenderableType, RenderResult
+from rich.console import Console, Group, RenderableType
 from rich.live import Live
-from rich.markdown import Markdown
 from rich.segment import Segment
 from rich.spinner import Spinner
 from rich.style import Style
-from rich.syntax import Syntax, SyntaxTheme
 from rich.text import Text
 
 from kbchat.events import Answer, Content, KBEvent, Pause
 from kbchat.render import Terminal
 from kbchat.render.blocks import BlockSplitter, Piece
+from kbchat.render.calm import calm_tail
+from kbchat.render.pieces import CodeLines, SegmentLines, TableLines, markdown_lines, trim_right
 from kbchat.safe import terminal_safe
 from kbchat.terminal import ignoring_ctrl_c, quiet_keyboard
 
-CURSOR = "▌"
+CURSOR = "█"  # a full block: nothing Rich draws for Markdown (a quote's bar is ▌), so never taken for text
 FRAME = 1 / 30  # at most 30 frames a second; a pending change is drawn within one frame
 BLINK = 0.5  # the cursor is on for half a second, off for half a second
 SPINNER_DELAY = 0.1  # fast answers never flash a spinner
-CODE_THEME = "monokai"
 CANCELLED = Style(dim=True)
 
 Clock = Callable[[], float]
 
 
 def make_console(term: Terminal) -> Console:
-    """A console on the terminal; server text never goes through Rich markup or emoji codes."""
+    """A console on the terminal; server text never goes through Rich markup or emoji codes.
+
+    Without colour (NO_COLOR, --no-color) bold, italic, underline and dim stay: Rich's
+    `no_color` drops colours only, where `color_system=None` would drop all styling.
+    """
     return Console(
         file=term.out,
         force_terminal=True,
         no_color=not term.color,
-        color_system="auto" if term.color else None,
+        color_system="auto",
         highlight=False,
         markup=False,
         emoji=False,
@@ -94,6 +94,7 @@ class LiveView:
         self.show_spinner = spinner
         self.splitter = BlockSplitter(markdown)
         self.code: CodeLines | None = None  # the code block being streamed, line by line
+        self.table: TableLines | None = None  # the table being streamed, row by row
         self.live = Live(console=console, auto_refresh=False, transient=True, redirect_stdout=False,
                          redirect_stderr=False, vertical_overflow="visible")  # fmt: skip
         self.blocks_printed = 0
@@ -139,7 +140,7 @@ class LiveView:
         if cancelled:
             lines = with_mark(lines, Segment("[cancelled]", CANCELLED), self.console.width)
         if lines:
-            if self.code is None and self.blocks_printed and self.splitter.has_tail():
+            if self.code is None and self.table is None and self.blocks_printed and self.splitter.has_tail():
                 self.console.line()
             self.console.print(SegmentLines(lines))
         self.console.show_cursor(True)
@@ -148,7 +149,12 @@ class LiveView:
         """The unfinished tail, rendered for good (an open code block is closed)."""
         tail = self.splitter.tail.rstrip("\n")
         if self.code is not None:
-            return [*(self.code.render(self.console, tail) if tail else []), self.code.padding(self.console.width)]
+            code = [] if not tail or self.splitter.closes_fence(tail) else self.code.render(self.console, tail)
+            return [*code, self.code.padding(self.console.width)]
+        if self.table is not None:
+            lines = self._table_head(tail) if self.table.widths is None else []
+            assert self.table.widths is not None
+            return [*lines, *(self.table.row(self.console, tail, self.table.widths) if tail.strip() else [])]
         return self._lines(tail) if self.splitter.has_tail() else []
 
     # --- the drawing thread -------------------------------------------------------------
@@ -207,6 +213,19 @@ class LiveView:
             assert self.code is not None
             padding, self.code = self.code.padding(self.console.width), None
             return [padding]
+        if kind == "row":
+            assert self.table is not None
+            head = self._table_head(text) if self.table.widths is None else []
+            assert self.table.widths is not None
+            return [*head, *self.table.row(self.console, text, self.table.widths)]
+        if kind == "end":
+            assert self.table is not None
+            head = self._table_head("") if self.table.widths is None else []
+            self.table = None
+            return head
+        if kind == "table":  # drawn with its first row, which fixes the columns
+            self.table = TableLines(text, self.console.width)
+            return []
         spacer: list[list[Segment]] = [[]] if self.blocks_printed else []
         self.blocks_printed += 1
         if kind == "open":
@@ -214,82 +233,39 @@ class LiveView:
             return [*spacer, self.code.padding(self.console.width)]
         return [*spacer, *self._lines(text)]
 
+    def _table_head(self, first_row: str) -> list[list[Segment]]:
+        """The table's header, for good, its columns fixed by the first row."""
+        assert self.table is not None
+        spacer: list[list[Segment]] = [[]] if self.blocks_printed else []
+        self.blocks_printed += 1
+        return [*spacer, *self.table.head(self.console, self.table.fix(first_row))]
+
     def _live_renderable(self, now: float) -> RenderableType:
         if not self._received:
             return self._spinner if self.show_spinner and now - self._started >= SPINNER_DELAY else Text("")
         cursor = CURSOR if int((now - self._started) / BLINK) % 2 == 0 else " "
         height = max(1, self.console.height - 2)
+        tail = self.splitter.visible_tail(height, self.console.width)
         if self.code is not None:  # inside a code block only the line being written is live
-            lines = self.code.render(self.console, self.splitter.visible_tail(height, self.console.width) + cursor)
+            if tail.strip() and self.splitter.fence.startswith(tail.strip()):
+                tail = ""  # what may be the closing fence, still being typed
+            lines = self.code.render(self.console, tail + cursor)
             return SegmentLines(lines[-height:], final_newline=False)
-        body = SegmentLines(self._lines(self.splitter.visible_tail(height, self.console.width) + cursor)[-height:],
-                            final_newline=False)  # fmt: skip
+        if self.table is not None:  # the row being written, on the table's columns
+            row = calm_tail(tail) + cursor
+            if self.table.widths is not None:
+                return SegmentLines(self.table.row(self.console, row, self.table.widths)[-height:], final_newline=False)
+            widths = self.table.layout(row)  # the first row: the columns follow it until it is complete
+            lines = [*self.table.head(self.console, widths), *self.table.row(self.console, row, widths)]
+            body = SegmentLines(lines[-height:], final_newline=False)
+            return Group(Text(""), body) if self.blocks_printed else body
+        if self.markdown:
+            tail = calm_tail(tail)
+        body = SegmentLines(self._lines(tail + cursor)[-height:], final_newline=False)
         return Group(Text(""), body) if self.markdown and self.blocks_printed else body
 
     def _lines(self, source: str) -> list[list[Segment]]:
-        """Rendered lines of some source, without the blank lines Rich puts above a lone list."""
-        renderable = Markdown(source, code_theme=CODE_THEME, hyperlinks=False) if self.markdown else Text(source)
-        lines = self.console.render_lines(renderable, self.console.options, pad=False)
-        start = 0
-        while start < len(lines) - 1 and is_blank(lines[start]):
-            start += 1
-        return lines[start:]
-
-
-class CodeLines:
-    """Code lines rendered one at a time, looking like Rich's Markdown code block."""
-
-    def __init__(self, fence_line: str, theme: str = CODE_THEME) -> None:
-        info = fence_line.strip().lstrip("`~").strip()
-        self.lexer: Lexer
-        try:
-            self.lexer = get_lexer_by_name(info.split()[0]) if info else TextLexer()
-        except ClassNotFound:
-            self.lexer = TextLexer()
-        self.theme: SyntaxTheme = Syntax.get_theme(theme)
-        self.background = self.theme.get_background_style()
-
-    def render(self, console: Console, code: str) -> list[list[Segment]]:
-        syntax = Syntax(code or " ", self.lexer, theme=self.theme, word_wrap=True, padding=(0, 1))
-        return console.render_lines(syntax, console.options)
-
-    def padding(self, width: int) -> list[Segment]:
-        """The blank line above and below a code block."""
-        return [Segment(" " * width, self.background)]
-
-
-class SegmentLines:
-    """Pre-rendered lines, printed as they are.
-
-    Printed for good they end with a newline (console.print adds none to a custom
-    renderable); inside the Live region they must not, or the region grows a line.
-    """
-
-    def __init__(self, lines: list[list[Segment]], final_newline: bool = True) -> None:
-        self.lines = lines
-        self.final_newline = final_newline
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for index, line in enumerate(self.lines):
-            yield from line
-            if self.final_newline or index < len(self.lines) - 1:
-                yield Segment.line()
-
-
-def is_blank(line: list[Segment]) -> bool:
-    """Nothing but spaces, and no background that would make them visible."""
-    return all(not seg.text.strip() and (seg.style is None or seg.style.bgcolor is None) for seg in line)
-
-
-def trim_right(line: list[Segment]) -> list[Segment]:
-    """The line without its trailing padding (spaces with no background)."""
-    trimmed = list(line)
-    while trimmed and is_blank([trimmed[-1]]):
-        trimmed.pop()
-    if trimmed and (trimmed[-1].style is None or trimmed[-1].style.bgcolor is None):
-        last = trimmed[-1]
-        trimmed[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
-    return trimmed
+        return markdown_lines(self.console, source, self.markdown)
 
 
 def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[list[Segment]]:

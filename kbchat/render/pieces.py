@@ -1,0 +1,190 @@
+"""How each finished piece of an answer is drawn: Markdown blocks, code lines, table rows.
+
+Markdown is parsed with HTML off, so `<name>` and `<div>` show as the text they are
+(an answer about `pyenv uninstall <version>` keeps its `<version>`). Code lines and
+table rows are drawn one at a time, on a layout fixed when their block opens, so
+that a line once drawn never has to change.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from markdown_it import MarkdownIt
+from markdown_it.token import Token
+from pygments.lexer import Lexer
+from pygments.lexers import TextLexer, get_lexer_by_name
+from pygments.util import ClassNotFound
+from rich.cells import cell_len
+from rich.console import Console, ConsoleOptions, RenderResult
+from rich.markdown import Markdown
+from rich.segment import Segment
+from rich.syntax import Syntax, SyntaxTheme
+from rich.table import Table
+
+from kbchat.render.blocks import alignments, split_cells
+
+CODE_THEME = "monokai"
+COLUMN_GAP = 2  # spaces between table columns, as Rich's Markdown tables have
+MIN_COLUMN = 12  # a streamed table's column holds at least a long word, when the screen has room
+
+# One parser for every block: Rich's Markdown builds one per call, with HTML on.
+_PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
+
+Justify = Literal["left", "center", "right"]
+
+
+class TextMarkdown(Markdown):
+    """Rich's Markdown with HTML shown as text: Rich drops inline and block HTML silently."""
+
+    def __init__(self, markup: str, code_theme: str = CODE_THEME, justify: Justify | None = None) -> None:
+        super().__init__("", code_theme=code_theme, justify=justify, hyperlinks=False)
+        self.markup = markup
+        self.parsed = _PARSER.parse(markup)
+
+
+class InlineMarkdown(TextMarkdown):
+    """One table cell: emphasis, code and links, but never a heading or a list (`1. a` stays text)."""
+
+    def __init__(self, markup: str, justify: Justify | None = None) -> None:
+        super().__init__("", justify=justify)
+        self.markup = markup
+        self.parsed = [Token("paragraph_open", "p", 1), *_PARSER.parseInline(markup), Token("paragraph_close", "p", -1)]
+
+
+def markdown_lines(console: Console, source: str, markdown: bool = True) -> list[list[Segment]]:
+    """Rendered lines of some source, without the blank lines Rich puts above a lone list."""
+    from rich.text import Text
+
+    renderable = TextMarkdown(source) if markdown else Text(source)
+    lines = console.render_lines(renderable, console.options, pad=False)
+    start = 0
+    while start < len(lines) - 1 and is_blank(lines[start]):
+        start += 1
+    return lines[start:]
+
+
+class CodeLines:
+    """Code lines rendered one at a time, looking like Rich's Markdown code block."""
+
+    def __init__(self, fence_line: str, theme: str = CODE_THEME) -> None:
+        info = fence_line.strip().lstrip("`~").strip()
+        self.lexer: Lexer
+        try:
+            self.lexer = get_lexer_by_name(info.split()[0]) if info else TextLexer()
+        except ClassNotFound:
+            self.lexer = TextLexer()
+        self.theme: SyntaxTheme = Syntax.get_theme(theme)
+        self.background = self.theme.get_background_style()
+
+    def render(self, console: Console, code: str) -> list[list[Segment]]:
+        syntax = Syntax(code or " ", self.lexer, theme=self.theme, word_wrap=True, padding=(0, 1))
+        return console.render_lines(syntax, console.options)
+
+    def padding(self, width: int) -> list[Segment]:
+        """The blank line above and below a code block."""
+        return [Segment(" " * width, self.background)]
+
+
+class TableLines:
+    """A Markdown table drawn row by row on columns fixed by its first row, so rows never shift.
+
+    Rich sizes a table's columns by all of its rows, which a stream does not have yet.
+    Here the header and the first row decide: each column gets its width in them and as
+    much again, within the screen; longer cells later wrap inside their column.
+    Until the first row is complete the layout follows it as it is typed.
+    """
+
+    def __init__(self, source: str, screen: int) -> None:
+        header, _, delimiter = source.partition("\n")
+        self.headings = split_cells(header)
+        self.justify = alignments(delimiter)
+        self.screen = screen
+        self.widths: list[int] | None = None  # fixed once the first row is complete
+
+    def layout(self, first_row: str = "") -> list[int]:
+        """The widths the header and this first row call for."""
+        cells = self.cells(first_row) if first_row.strip() else [""] * len(self.headings)
+        natural = [max(cell_len(heading), cell_len(cell)) for heading, cell in zip(self.headings, cells, strict=True)]
+        return column_widths(natural, self.screen)
+
+    def fix(self, first_row: str = "") -> list[int]:
+        self.widths = self.layout(first_row)
+        return self.widths
+
+    def cells(self, line: str) -> list[str]:
+        """A row's cells: missing ones are empty, extra ones dropped, as in GitHub's tables."""
+        count = len(self.headings)
+        return (split_cells(line) + [""] * count)[:count]
+
+    def head(self, console: Console, widths: list[int]) -> list[list[Segment]]:
+        """The header row and the rule under it."""
+        style = console.get_style("markdown.table.header", default="bold")
+        rule = console.get_style("markdown.table.border", default="none")
+        width = sum(widths) + COLUMN_GAP * (len(widths) - 1)
+        return [*self._render(console, self.headings, widths, style), [Segment("─" * width, rule)]]
+
+    def row(self, console: Console, line: str, widths: list[int]) -> list[list[Segment]]:
+        return self._render(console, self.cells(line), widths)
+
+    def _render(
+        self, console: Console, cells: list[str], widths: list[int], style: object = "none"
+    ) -> list[list[Segment]]:
+        table = Table(box=None, show_header=False, show_edge=False, pad_edge=False, padding=(0, COLUMN_GAP // 2))
+        for width, justify in zip(widths, self.justify, strict=False):
+            table.add_column(width=width, min_width=width, max_width=width, justify=justify, overflow="fold")
+        drawn = (InlineMarkdown(cell, justify) for cell, justify in zip(cells, self.justify, strict=False))
+        table.add_row(*drawn, style=style)  # type: ignore[arg-type]
+        return [trim_right(line) for line in console.render_lines(table, console.options, pad=False)]
+
+
+def column_widths(natural: list[int], screen: int) -> list[int]:
+    """Each column twice as wide as its widest cell so far (at least a long word's 12), within the screen."""
+    count = len(natural)
+    natural = [max(3, width) for width in natural]
+    room = max(3 * count, screen - COLUMN_GAP * (count - 1))
+    wanted = [max(MIN_COLUMN, 2 * width) for width in natural]
+    if sum(wanted) <= room:
+        return wanted
+    if sum(natural) <= room:  # the natural widths fit: share what is left in proportion
+        extra = room - sum(natural)
+        total = sum(natural)
+        widths = [width + extra * width // total for width in natural]
+    else:
+        widths = [max(3, width * room // sum(natural)) for width in natural]
+    widths[widths.index(max(widths))] += room - sum(widths)  # what rounding left goes to the widest
+    return widths
+
+
+class SegmentLines:
+    """Pre-rendered lines, printed as they are.
+
+    Printed for good they end with a newline (console.print adds none to a custom
+    renderable); inside the Live region they must not, or the region grows a line.
+    """
+
+    def __init__(self, lines: list[list[Segment]], final_newline: bool = True) -> None:
+        self.lines = lines
+        self.final_newline = final_newline
+
+    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
+        for index, line in enumerate(self.lines):
+            yield from line
+            if self.final_newline or index < len(self.lines) - 1:
+                yield Segment.line()
+
+
+def is_blank(line: list[Segment]) -> bool:
+    """Nothing but spaces, and no background that would make them visible."""
+    return all(not seg.text.strip() and (seg.style is None or seg.style.bgcolor is None) for seg in line)
+
+
+def trim_right(line: list[Segment]) -> list[Segment]:
+    """The line without its trailing padding (spaces with no background)."""
+    trimmed = list(line)
+    while trimmed and is_blank([trimmed[-1]]):
+        trimmed.pop()
+    if trimmed and (trimmed[-1].style is None or trimmed[-1].style.bgcolor is None):
+        last = trimmed[-1]
+        trimmed[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
+    return trimmed
