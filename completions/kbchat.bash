@@ -28,7 +28,7 @@ _kbchat() {
         --filter) COMPREPLY=($(compgen -W "tenant_id= elemental_id= user_id= tag_ids= tag_names= source= type_name= category_name=" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
         --docs|--cache-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-key|--base-url|--host|--limit|--min-score|--pace|--port|--retries|--tenant|--timeout|-n|-t) return ;;
+        --api-key|--base-url|--host|--limit|--max-connections|--min-score|--pace|--port|--retries|--tenant|--timeout|-n|-t) return ;;
     esac
     local words=""
     case "$path" in
@@ -38,7 +38,7 @@ _kbchat() {
         "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --no-color --verbose -v --help -h" ;;
         "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-color --help -h" ;;
         "demo") words="--rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --verbose -v --help -h" ;;
-        "serve") words="--docs --host --port --api-key --pace --cache-dir --help -h" ;;
+        "serve") words="--docs --host --port --api-key --pace --cache-dir --follow-symlinks --max-connections --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
         "config set") words="--profile -p --help -h base_url api_key tenant timeout retries default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;

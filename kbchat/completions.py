@@ -257,6 +257,10 @@ def generate() -> dict[str, str]:
 
 
 def main() -> None:
+    """python -m kbchat.completions [FOLDER]: write the three scripts (default: the repo's completions/)."""
+    if any(arg.startswith("-") for arg in sys.argv[1:]):
+        print(f"usage: python -m kbchat.completions [FOLDER]\n{main.__doc__}")
+        return
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "completions"
     folder.mkdir(exist_ok=True)
     for name, text in generate().items():

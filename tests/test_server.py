@@ -78,8 +78,15 @@ def test_health(kb: KBServer) -> None:
 def test_health_detailed(kb: KBServer) -> None:
     body = requests.get(kb.url + "/health/detailed", timeout=10).json()
     assert body["status"] == "ok"
-    assert body["index"]["documents"] == 12 and body["index"]["tenants"] == ["demo"]
+    assert body["index"]["documents"] == 12
+    assert "tenants" not in body["index"] and "docs" not in body["index"]  # no key: no names, no paths
     assert body["streams"] == {"active": 0, "completed": 0, "cancelled": 0}
+
+
+def test_health_detailed_names_tenants_and_docs_to_a_caller_with_the_key(locked_kb: KBServer) -> None:
+    assert requests.get(locked_kb.url + "/health/detailed", timeout=10).status_code == 401
+    body = requests.get(locked_kb.url + "/health/detailed", headers={"x-api-key": SERVE_KEY}, timeout=10).json()
+    assert body["index"]["tenants"] == ["demo"] and body["index"]["docs"] == str(SAMPLE_DOCS.resolve())
 
 
 def test_search_shape(kb: KBServer) -> None:

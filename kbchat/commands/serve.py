@@ -44,7 +44,7 @@ def serve(
         typer.Option(
             "--api-key",
             metavar="KEY",
-            help="require this x-api-key [env KBCHAT_SERVE_API_KEY]",
+            help="require this x-api-key",
             envvar="KBCHAT_SERVE_API_KEY",
         ),
     ] = None,
@@ -54,6 +54,13 @@ def serve(
     cache_dir: Annotated[
         Path | None, typer.Option("--cache-dir", metavar="DIR", help="where the index is kept")
     ] = None,
+    follow_symlinks: Annotated[
+        bool,
+        typer.Option("--follow-symlinks", help="also serve links to files outside their tenant's folder"),
+    ] = False,
+    max_connections: Annotated[
+        int, typer.Option("--max-connections", metavar="N", help="open connections at most; more get 503")
+    ] = 256,
     debug: Debug = False,
 ) -> None:
     """A local knowledge base: your documents over the same API.
@@ -62,11 +69,16 @@ def serve(
 
     Extractive answers from a SQLite full-text index (BM25); no model is involved.
     Files at the top of DIR belong to tenant `demo`; each subfolder is a tenant.
+    Stops cleanly on Ctrl-C or SIGTERM.
     """
+    import signal
+
     from kbchat.server.run import SAMPLE_DOCS, start_server, stop
 
     with reported(debug):
-        server = start_server(docs or SAMPLE_DOCS, host, port, api_key, pace, cache_dir, log=sys.stderr)
+        server = start_server(docs or SAMPLE_DOCS, host, port, api_key, pace, cache_dir, log=sys.stderr,
+                              follow_symlinks=follow_symlinks, max_connections=max_connections)  # fmt: skip
+        signal.signal(signal.SIGTERM, _stop_on_sigterm)
         stats = server.index.stats()
         tenants = ", ".join(stats["tenants"]) or "none yet"
         print(f"kbchat serve: {stats['documents']} documents, {stats['passages']} passages from {server.index.docs}; "
@@ -78,6 +90,11 @@ def serve(
             print("kbchat serve: stopped", file=sys.stderr)
         finally:
             stop(server)
+
+
+def _stop_on_sigterm(signum: int, frame: object) -> None:
+    """SIGTERM (docker stop, systemd) stops the server as Ctrl-C does."""
+    raise KeyboardInterrupt
 
 
 def demo(

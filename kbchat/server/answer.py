@@ -9,6 +9,7 @@ from kbchat.server.index import Hit
 
 MAX_SOURCES = 3
 RELEVANCE = 0.8  # a passage after the first is quoted only if it scores this close to the best
+ECHO = 200  # characters of the question repeated in a "nothing matches" answer
 MAX_QUOTE = 700  # characters of one passage; cut at a sentence or word boundary
 _PIECE = re.compile(r"\S+\s*|\s+")
 
@@ -16,10 +17,9 @@ _PIECE = re.compile(r"\S+\s*|\s+")
 def compose_answer(query: str, hits: Sequence[Hit]) -> str:
     """A short Markdown answer from the passages, or an honest "nothing matches"."""
     if not hits:
-        return (
-            f"Nothing in the knowledge base matches “{query.strip()}”.\n\n"
-            "Try other words, or check the tenant and filters."
-        )
+        asked = " ".join(query.split())
+        asked = asked if len(asked) <= ECHO else asked[: ECHO - 1].rstrip() + "…"
+        return f"Nothing in the knowledge base matches “{asked}”.\n\nTry other words, or check the tenant and filters."
     parts = ["Here is what the knowledge base says:"]
     best = hits[0].score
     for hit in [h for h in hits[:MAX_SOURCES] if h.score >= best * RELEVANCE]:

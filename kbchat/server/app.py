@@ -8,7 +8,9 @@ service (`data: {"event":"message",...}`, `data: [DONE]`).
 from __future__ import annotations
 
 import hmac
+import io
 import json
+import re
 import socket
 import sys
 import threading
@@ -20,11 +22,15 @@ from typing import Any, TextIO
 
 from kbchat import __version__
 from kbchat.config import FILTER_KEYS, LIST_FILTER_KEYS
+from kbchat.safe import one_line
 from kbchat.server.answer import compose_answer, pieces
+from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
 from kbchat.server.index import Index
 from kbchat.sse import encode_event
 
 MAX_BODY = 1 << 20
+MAX_DEPTH = 32  # JSON nesting accepted in a body; the API's bodies are three levels deep
+_SURROGATE = re.compile("[\ud800-\udfff]")
 MAX_LIMIT = 100
 ANSWER_PASSAGES = 3
 DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed
@@ -66,6 +72,7 @@ class KBServer(ThreadingHTTPServer):
         api_key: str | None = None,
         pace: float = DEFAULT_PACE,
         log: TextIO | None = sys.stderr,
+        max_connections: int = MAX_CONNECTIONS,
     ) -> None:
         if ":" in address[0]:
             self.address_family = socket.AF_INET6
@@ -75,7 +82,37 @@ class KBServer(ThreadingHTTPServer):
         self.pace = pace
         self.log = log
         self.streams = StreamCounters()
+        self.connections = ConnectionLimit(max_connections)
         self.started = time.time()
+        self._refusal_logged = 0.0
+
+    def say(self, line: str) -> None:
+        """One line in the server's log, made safe: it holds what clients sent."""
+        if self.log is not None:
+            print(one_line(line), file=self.log, flush=True)
+
+    def process_request(self, request: Any, client_address: Any) -> None:
+        """A thread per connection, up to the limit; past it, a 503 and no thread."""
+        if self.connections.admit():
+            super().process_request(request, client_address)
+            return
+        self.connections.refuse(request)
+        now = time.monotonic()
+        if now - self._refusal_logged >= 1:  # at most a line a second, however hard the flood
+            self._refusal_logged = now
+            self.say(f"{client_address[0]} refused: {self.connections.limit} connections already open "
+                     f"({self.connections.refused} refused so far)")  # fmt: skip
+
+    def process_request_thread(self, request: Any, client_address: Any) -> None:
+        try:
+            super().process_request_thread(request, client_address)
+        finally:
+            self.connections.release()
+
+    def handle_error(self, request: Any, client_address: Any) -> None:
+        """An error outside a request's handling: one line, not a traceback."""
+        error = sys.exc_info()[1]
+        self.say(f"{client_address[0]} connection error: {type(error).__name__}: {error}")
 
     @property
     def url(self) -> str:
@@ -107,6 +144,15 @@ class Handler(BaseHTTPRequestHandler):
     def do_PATCH(self) -> None:
         self._dispatch("PATCH")
 
+    def setup(self) -> None:
+        super().setup()
+        self.reader = DeadlineReader(self.connection)
+        self.rfile = io.BufferedReader(self.reader)
+
+    def handle_one_request(self) -> None:
+        self.reader.await_request()
+        super().handle_one_request()
+
     def _dispatch(self, method: str) -> None:
         started = time.monotonic()
         self.status = 0
@@ -127,8 +173,13 @@ class Handler(BaseHTTPRequestHandler):
             if not self.body_read and self.headers.get("Content-Length", "0") not in ("", "0"):
                 self.close_connection = True  # an unread body must not be taken for the next request
             self._send_json(err.status, {"detail": err.detail})
-        except (BrokenPipeError, ConnectionResetError):
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client left, or stopped reading
+        except Exception as err:  # a bug must cost one request, not the connection's thread silently
             self.close_connection = True
+            self.server.say(f"{self.client_address[0]} error in {method} {path}: {type(err).__name__}: {err}")
+            if not self.status:
+                self._send_json(500, {"detail": "Internal Server Error"})
         finally:
             self._access_log(method, path, started)
 
@@ -148,12 +199,20 @@ class Handler(BaseHTTPRequestHandler):
             raise RequestError(400, "Invalid Content-Length") from None
         if length > MAX_BODY:
             raise RequestError(413, f"Request body too large (limit {MAX_BODY} bytes)")
-        raw = self.rfile.read(length) if length > 0 else b""
+        try:
+            raw = self.rfile.read(length) if length > 0 else b""
+        except TimeoutError:
+            raise RequestError(408, "Request Timeout: the body did not arrive in time") from None
+        if len(raw) < length:
+            raise RequestError(400, "Request body shorter than its Content-Length")
         self.body_read = True
         try:
-            body = json.loads(raw)
+            parsed = json.loads(raw)
+        except RecursionError:  # nested deeper than Python reads
+            raise too_deep() from None
         except ValueError as err:
             raise RequestError(422, [_problem(["body"], f"JSON decode error: {err}", "json_invalid")]) from None
+        body = scrub(parsed)
         if not isinstance(body, dict):
             raise RequestError(422, [_problem(["body"], "Input should be a valid dictionary", "dict_type")])
         return body
@@ -161,6 +220,7 @@ class Handler(BaseHTTPRequestHandler):
     # --- responses ------------------------------------------------------------------
 
     def _send_json(self, status: int, body: Any) -> None:
+        self.reader.respond()
         data = json.dumps(body, ensure_ascii=False).encode()
         self.status = status
         self.send_response(status)
@@ -174,6 +234,7 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.write(data)
 
     def _send_stream(self, answer: str) -> None:
+        self.reader.respond()
         self.status = 200
         self.send_response(200)
         self.send_header("Content-Type", "text/event-stream; charset=utf-8")
@@ -192,8 +253,8 @@ class Handler(BaseHTTPRequestHandler):
             self._chunk(encode_event("[DONE]"))
             self.wfile.write(b"0\r\n\r\n")
             streams.add(completed=1)
-        except (BrokenPipeError, ConnectionResetError):
-            self.close_connection = True  # the client left: generation stops here
+        except (BrokenPipeError, ConnectionResetError, TimeoutError):
+            self.close_connection = True  # the client left (or stopped reading): generation stops here
             self.status = 499
             streams.add(cancelled=1)
             raise
@@ -205,18 +266,16 @@ class Handler(BaseHTTPRequestHandler):
         self.wfile.flush()
 
     def _access_log(self, method: str, path: str, started: float) -> None:
-        log = self.server.log
-        if log is None:
-            return
         elapsed = (time.monotonic() - started) * 1000
         status = "cancelled" if self.status == 499 else self.status
-        print(f'{self.client_address[0]} "{method} {path}" {status} {elapsed:.1f}ms', file=log, flush=True)
+        self.server.say(f'{self.client_address[0]} "{method} {path}" {status} {elapsed:.1f}ms')
 
     def log_request(self, code: int | str = "-", size: int | str = "-") -> None:
         """Replaced by one access-log line per request, written when it ends."""
 
     def log_error(self, format: str, *args: Any) -> None:
-        """Malformed requests are answered; no separate noise."""
+        """Malformed or timed-out requests (http.server's own messages quote what the client sent)."""
+        self.server.say(f"{self.client_address[0]} {format % args}")
 
 
 # --- endpoints --------------------------------------------------------------------------
@@ -227,14 +286,21 @@ def health(handler: Handler, body: dict[str, Any]) -> None:
 
 
 def health_detailed(handler: Handler, body: dict[str, Any]) -> None:
+    """Counts for anyone who may ask; tenant names and the docs path only to a caller with the key."""
     server = handler.server
     streams = server.streams
+    index = server.index.stats()
+    if server.api_key is None:  # no key to check: anyone on this machine may be asking
+        index = {key: value for key, value in index.items() if key != "tenants"}
+    else:
+        index["docs"] = str(server.index.docs)
     handler._send_json(200, {
         "status": "ok",
         "version": __version__,
         "uptime_seconds": round(time.time() - server.started, 3),
-        "index": {**server.index.stats(), "docs": str(server.index.docs)},
+        "index": index,
         "streams": {"active": streams.active, "completed": streams.completed, "cancelled": streams.cancelled},
+        "connections": {"active": server.connections.active, "limit": server.connections.limit},
     })  # fmt: skip
 
 
@@ -315,6 +381,23 @@ def read_limit(limit: Any) -> int:
         problem = _problem(["body", "limit"], f"Input should be a whole number from 1 to {MAX_LIMIT}", "int_range")
         raise RequestError(422, [problem])
     return limit
+
+
+def scrub(value: Any, depth: int = 0) -> Any:
+    """A parsed body with lone surrogates (`"\\ud800"`, which UTF-8 cannot carry) made U+FFFD."""
+    if depth > MAX_DEPTH:
+        raise too_deep()
+    if isinstance(value, str):
+        return _SURROGATE.sub("\ufffd", value)
+    if isinstance(value, list):
+        return [scrub(item, depth + 1) for item in value]
+    if isinstance(value, dict):
+        return {scrub(key): scrub(item, depth + 1) for key, item in value.items()}
+    return value
+
+
+def too_deep() -> RequestError:
+    return RequestError(422, [_problem(["body"], f"JSON nested deeper than {MAX_DEPTH} levels", "json_invalid")])
 
 
 def _problem(loc: list[str], msg: str, kind: str) -> dict[str, Any]:

@@ -10,7 +10,6 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
-SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 MAX_PASSAGE = 1200  # characters: paragraphs join up to this size, longer ones stand alone
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _HEADER_LINE = re.compile(r"^(tags|category)\s*:\s*(.*)$", re.IGNORECASE)

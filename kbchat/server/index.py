@@ -22,10 +22,11 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
-from kbchat.server.documents import SUFFIXES, parse_document, title_from_path
+from kbchat.server.documents import parse_document, title_from_path
+from kbchat.server.folder import Folder, Warn, tenant_of
 
-TOP_LEVEL_TENANT = "demo"
 SCHEMA_VERSION = "2"
+MAX_TERMS = 64  # distinct words of a query that are searched for
 SOURCE = "document"
 TYPE_NAME = "Document"
 _WORD = re.compile(r"\w+", re.UNICODE)
@@ -102,24 +103,33 @@ class Refresh:
 class Index:
     """An FTS5 index over a docs folder; one writer, any number of reading threads."""
 
-    def __init__(self, docs: Path, db_path: Path) -> None:
-        self.docs = docs.resolve()
+    def __init__(self, docs: Path, db_path: Path, follow_symlinks: bool = False, warn: Warn | None = None) -> None:
+        self.folder = Folder(docs, follow_symlinks, warn)
+        self.docs = self.folder.docs
         self.db_path = db_path
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
+        self._open: set[sqlite3.Connection] = set()  # every connection, so close() can close them all
+        self._open_lock = threading.Lock()
         self._write_lock = threading.Lock()
         self._stop = threading.Event()
+        self._watcher: threading.Thread | None = None
         self.built_at = 0.0
-        db_path.parent.mkdir(parents=True, exist_ok=True)
+        db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
+        _private(db_path)
         with self._writing() as db:
             stale = _schema_version(db) not in (None, SCHEMA_VERSION)
         if stale:
             db_path.unlink()  # an older layout, or not a database at all: start again
+            _private(db_path)
         with self._writing() as db:
             db.executescript(SCHEMA)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
 
     def _connect(self) -> sqlite3.Connection:
-        return sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+        db = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
+        with self._open_lock:
+            self._open.add(db)
+        return db
 
     @contextlib.contextmanager
     def _writing(self) -> Iterator[sqlite3.Connection]:
@@ -129,7 +139,12 @@ class Index:
             with db:
                 yield db
         finally:
-            db.close()
+            self._close(db)
+
+    def _close(self, db: sqlite3.Connection) -> None:
+        with self._open_lock:
+            self._open.discard(db)
+        db.close()
 
     @contextlib.contextmanager
     def _reading(self) -> Iterator[sqlite3.Connection]:
@@ -153,7 +168,7 @@ class Index:
                        db.execute("SELECT path, mtime_ns, size, id FROM documents")}  # fmt: skip
             seen: set[str] = set()
             added = updated = 0
-            for relative, stat in self._scan():
+            for relative, stat in self.folder.scan():
                 seen.add(relative)
                 old = indexed.get(relative)
                 if old is not None and old[:2] == (stat.st_mtime_ns, stat.st_size):
@@ -170,26 +185,12 @@ class Index:
         self.built_at = time.time()
         return Refresh(added, updated, len(removed), time.monotonic() - started)
 
-    def _scan(self) -> Iterator[tuple[str, os.stat_result]]:
-        for root, dirs, files in os.walk(self.docs):
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
-                    continue
-                full = os.path.join(root, name)
-                try:
-                    yield os.path.relpath(full, self.docs).replace(os.sep, "/"), os.stat(full)
-                except OSError:
-                    continue  # vanished while scanning: the next refresh settles it
-
     def _insert(self, db: sqlite3.Connection, relative: str, stat: os.stat_result) -> None:
-        try:
-            text = (self.docs / relative).read_bytes().decode("utf-8", "replace")
-        except OSError:
+        text = self.folder.read(relative)
+        if text is None:
             return
-        parts = relative.split("/")
-        tenant = parts[0] if len(parts) > 1 else TOP_LEVEL_TENANT
-        document = parse_document(text, title_from_path(parts[-1]))
+        tenant = tenant_of(relative)
+        document = parse_document(text, title_from_path(relative.rsplit("/", 1)[-1]))
         elemental_id = "doc-" + hashlib.sha1(relative.encode()).hexdigest()[:12]
         cursor = db.execute(
             "INSERT INTO documents (path, mtime_ns, size, tenant, elemental_id, title, category, tags)"
@@ -222,16 +223,22 @@ class Index:
             while not self._stop.wait(interval):
                 self.refresh()
 
-        thread = threading.Thread(target=loop, name="kbchat-index-watch", daemon=True)
-        thread.start()
-        return thread
+        self._watcher = threading.Thread(target=loop, name="kbchat-index-watch", daemon=True)
+        self._watcher.start()
+        return self._watcher
 
     def close(self) -> None:
-        """Stop the watcher and close the pooled connections."""
+        """Stop the watcher and close every connection: SQLite then removes its -wal and -shm files."""
         self._stop.set()
+        if self._watcher is not None:
+            self._watcher.join(timeout=10)
+        with self._open_lock:
+            connections, self._open = list(self._open), set()
+        for db in connections:
+            db.close()
         while True:
             try:
-                self._readers.get_nowait().close()
+                self._readers.get_nowait()
             except queue.Empty:
                 return
 
@@ -271,9 +278,18 @@ class Index:
 
 
 def fts_query(text: str) -> str:
-    """Words of the question as an FTS5 OR query; question words that say nothing are dropped."""
-    words = [w.lower() for w in _WORD.findall(text)]
-    kept = list(dict.fromkeys(w for w in words if w not in STOPWORDS))
+    """Words of the question as an FTS5 OR query; question words that say nothing are dropped.
+
+    At most MAX_TERMS distinct words are kept: a query of a hundred thousand words would
+    otherwise cost seconds of CPU to match and rank.
+    """
+    kept: dict[str, None] = {}
+    for match in _WORD.finditer(text):
+        word = match[0].lower()
+        if word not in STOPWORDS:
+            kept[word] = None
+            if len(kept) == MAX_TERMS:
+                break
     return " OR ".join(f'"{w}"' for w in kept)
 
 
@@ -336,6 +352,18 @@ def _schema_version(db: sqlite3.Connection) -> str | None:
     except sqlite3.DatabaseError:
         return "broken"
     return row[0] if row else None
+
+
+def _private(db_path: Path) -> None:
+    """The index holds every tenant's text: the file and SQLite's -wal/-shm beside it are 0600.
+
+    SQLite gives its -wal and -shm files the database file's mode, so creating that
+    file 0600 first covers all three; older caches are tightened on open.
+    """
+    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600))
+    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
+        with contextlib.suppress(FileNotFoundError):
+            os.chmod(path, 0o600)
 
 
 def default_db_path(docs: Path, cache_dir: Path) -> Path:

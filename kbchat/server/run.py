@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import contextlib
 import sqlite3
 import tempfile
 import threading
@@ -10,28 +11,42 @@ from typing import TextIO
 
 from kbchat.config import is_loopback
 from kbchat.errors import KBChatError, UsageError
+from kbchat.safe import keep_secret, one_line
 from kbchat.server.app import DEFAULT_PACE, KBServer
+from kbchat.server.connections import MAX_CONNECTIONS
+from kbchat.server.folder import Warn
 from kbchat.server.index import Index, default_db_path
 
 SAMPLE_DOCS = Path(__file__).parent / "sample"
 DEFAULT_PORT = 8765
+MAX_PACE = 10.0  # seconds between streamed pieces; more is a typo, and would overflow a sleep
 
 
-def open_index(docs: Path, cache_dir: Path | None = None) -> Index:
+def open_index(
+    docs: Path, cache_dir: Path | None = None, follow_symlinks: bool = False, warn: Warn | None = None
+) -> Index:
     """The index for `docs`, reused from the cache dir when nothing changed."""
     if not docs.is_dir():
         raise UsageError(f"no such folder: {docs} (--docs takes a folder of .md and .txt files)")
-    if cache_dir is None:
-        from platformdirs import user_cache_path
-
-        cache_dir = user_cache_path("kbchat", appauthor=False)
     try:
-        index = Index(docs, default_db_path(docs, cache_dir))
+        index = Index(docs, default_db_path(docs, cache_dir or default_cache_dir()), follow_symlinks, warn)
     except (OSError, sqlite3.Error):
         # An unwritable cache dir still gets a working server, just without reuse.
-        index = Index(docs, default_db_path(docs, Path(tempfile.mkdtemp(prefix="kbchat-index-"))))
+        temporary = Path(tempfile.mkdtemp(prefix="kbchat-index-"))
+        index = Index(docs, default_db_path(docs, temporary), follow_symlinks, warn)
     index.refresh()
     return index
+
+
+def default_cache_dir() -> Path:
+    """kbchat's own cache dir, readable by its owner only: the index copies every tenant's text."""
+    from platformdirs import user_cache_path
+
+    path = user_cache_path("kbchat", appauthor=False)
+    with contextlib.suppress(OSError):
+        path.mkdir(mode=0o700, parents=True, exist_ok=True)
+        path.chmod(0o700)
+    return path
 
 
 def start_server(
@@ -43,19 +58,29 @@ def start_server(
     cache_dir: Path | None = None,
     log: TextIO | None = None,
     watch_interval: float = 1.0,
+    follow_symlinks: bool = False,
+    max_connections: int = MAX_CONNECTIONS,
 ) -> KBServer:
     """A bound server over `docs`, its index current and watched; call serve_forever()."""
     if not is_loopback(host) and not api_key:
         raise UsageError(
             f"refusing to serve on {host} without --api-key: anyone on the network could read the documents"
         )
-    if pace < 0:
-        raise UsageError("--pace cannot be negative")
+    if not 0 <= pace <= MAX_PACE:
+        raise UsageError(f"--pace takes 0 to {MAX_PACE:g} seconds")
     if not 0 <= port <= 65535:
         raise UsageError(f"--port takes 0 to 65535 (0 picks a free port), not {port}")
-    index = open_index(docs, cache_dir)
+    if not 1 <= max_connections <= 100_000:
+        raise UsageError("--max-connections takes 1 to 100000")
+    keep_secret(api_key)
+
+    def warn(message: str) -> None:
+        if log is not None:
+            print(f"kbchat serve: {one_line(message)}", file=log, flush=True)
+
+    index = open_index(docs, cache_dir, follow_symlinks, warn)
     try:
-        server = KBServer((host, port), index, api_key=api_key, pace=pace, log=log)
+        server = KBServer((host, port), index, api_key=api_key, pace=pace, log=log, max_connections=max_connections)
     except OSError as err:  # the port is taken, or --host is not an address of this machine
         index.close()
         raise KBChatError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
