@@ -15,13 +15,19 @@ from tests.conftest import kbchat_env
 class PtySession:
     """kbchat in a pty of `rows` x `cols`; every byte it writes is fed to a pyte screen."""
 
-    def __init__(self, *args: str, rows: int = 24, cols: int = 80, env: dict[str, str] | None = None) -> None:
+    def __init__(
+        self, *args: str, rows: int = 24, cols: int = 80, env: dict[str, str] | None = None, prelude: str = ""
+    ) -> None:
+        """`prelude`: Python run first in the child (say, to make a module unavailable)."""
         self.screen = pyte.HistoryScreen(cols, rows, history=10_000)
         self.stream = pyte.ByteStream(self.screen)
         self.raw = b""
+        start = (
+            ["-c", f"{prelude}\nfrom kbchat.cli import main\nmain(prog_name='kbchat')"] if prelude else ["-m", "kbchat"]
+        )
         self.child = pexpect.spawn(
             sys.executable,
-            ["-m", "kbchat", *args],
+            [*start, *args],
             dimensions=(rows, cols),
             env=env or kbchat_env(TERM="xterm-256color"),
         )

@@ -140,6 +140,13 @@ def test_a_password_in_the_base_url_is_never_shown(server: ScriptedServer) -> No
     for result in (timeout, bad, shown):
         assert "hunter2" not in result.stdout + result.stderr, result
     assert "ftp://ann:****@host" in bad.stderr
+    server.queue(json_reply(200, {"status": "ok"}), json_reply(200, {"status": "ok"}))
+    server.queue(json_reply(200, {"items": [], "total_found": 0}))
+    doctor = cli("doctor", "--base-url", url, "--api-key", KEY, "-t", "acme")
+    assert "hunter2" not in doctor.stdout + doctor.stderr and "ann:****@127.0.0.1" in doctor.stdout
+    from kbchat.chat import welcome
+
+    assert "ann:****@127.0.0.1" in welcome(Settings(base_url=url, api_key=KEY, tenant="acme"))
     assert f"base_url = {server.url.replace('http://', 'http://ann:****@')}" in shown.stdout
 
 

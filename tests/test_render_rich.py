@@ -7,6 +7,7 @@ import re
 import time
 
 import pyte
+import pytest
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
@@ -133,3 +134,26 @@ def test_without_colour_bold_and_dim_stay() -> None:
     raw = term.out.getvalue()
     assert "\x1b[1m" in raw  # bold
     assert not re.search(r"\x1b\[[0-9;]*(?:3[0-9]|4[0-9]|9[0-7]|10[0-7])(?:;[0-9;]*)?m", raw)  # no colour
+
+
+def test_rich_mode_works_without_posix_terminal_modules(monkeypatch: pytest.MonkeyPatch) -> None:
+    """As on Windows: no termios, fcntl or SIGWINCH. The answer still renders; typed keys would echo."""
+    import signal
+    import sys
+
+    for name in ("termios", "fcntl", "tty"):
+        monkeypatch.setitem(sys.modules, name, None)  # importing it now raises ImportError
+    monkeypatch.delattr(signal, "SIGWINCH", raising=False)
+    monkeypatch.setattr(sys, "stdin", _FakeTTYInput())
+    term = terminal()
+    answer = RichRenderer(term).render([Content("# Title\n\nSome **bold** text.", ""), Done()])
+    assert answer.finished
+    assert [line for line in screen_of(term.out.getvalue()) if line.strip()][-1] == "Some bold text."
+
+
+class _FakeTTYInput(io.StringIO):
+    def isatty(self) -> bool:
+        return True
+
+    def fileno(self) -> int:
+        return 0

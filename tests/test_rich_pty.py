@@ -269,3 +269,12 @@ def test_a_finished_quote_is_never_taken_for_the_cursor(server: ScriptedServer) 
     session = PtySession(*ask_args(server, "q"))
     assert session.finish() == 0
     assert "▌ A quoted line." in session.text and CURSOR not in session.text
+
+
+def test_a_terminal_without_termios_still_gets_the_live_answer(server: ScriptedServer) -> None:
+    """What Windows lacks (termios, fcntl, tty, SIGWINCH) made unavailable in the child."""
+    prelude = "import sys, signal\nsys.modules.update(termios=None, fcntl=None, tty=None)\ndel signal.SIGWINCH"
+    server.queue(Reply([sse(*words("# Portable\n\nStill **rendered** live."))]))
+    session = PtySession(*ask_args(server, "q"), prelude=prelude)
+    assert session.finish() == 0
+    assert "Still rendered live." in session.text and "**" not in session.text and CURSOR not in session.text
