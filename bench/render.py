@@ -181,13 +181,13 @@ import sys
 from rich.console import Console
 from rich.live import Live
 from rich.markdown import Markdown
-from kbchat.client import KBClient
-from kbchat.config import Settings
+from kbchat.client import HTTPKB
+from kbchat.settings import Settings
 from kbchat.events import Content, iter_events
 settings = Settings(base_url=sys.argv[1], api_key="k", tenant="t")
 text = ""
 with Live(console=Console(), vertical_overflow="visible") as live:  # Rich's defaults: 4 refreshes a second
-    for event in iter_events(KBClient(settings).stream_chat("q", {"tenant_id": "t"})):
+    for event in iter_events(HTTPKB(settings).stream_chat("q", {"tenant_id": "t"})):
         if type(event) is Content:
             text += event.text
             live.update(Markdown(text))

@@ -1,69 +1,41 @@
-"""The command line: the Typer app and its commands; entry point `main`.
+"""The entry point: `kbchat` on the command line.
 
-Each command lives in `kbchat.commands`; heavy modules (requests, rich, sqlite)
-are imported inside the commands that use them, since shell completion runs this
-program on every TAB.
+`--version` is answered before the command framework loads (it costs ~100 ms); all else
+goes to the Typer app in kbchat.commands, whose own usage errors are said the way
+kbchat says every error: `kbchat: error: …`, exit 2.
 """
 
 from __future__ import annotations
 
-from typing import Annotated
-
-import typer
-
-from kbchat import __version__
-from kbchat.commands.ask import ask
-from kbchat.commands.chat import chat
-from kbchat.commands.config import config_app
-from kbchat.commands.doctor import doctor
-from kbchat.commands.search import search
-from kbchat.commands.serve import demo, serve
-from kbchat.question import stdin_is_tty
-
-app = typer.Typer(
-    name="kbchat",
-    rich_markup_mode=None,
-    pretty_exceptions_enable=False,
-    context_settings={"help_option_names": ["-h", "--help"]},
-)
-app.command()(ask)
-app.command()(chat)
-app.command()(search)
-app.command()(doctor)
-app.command()(demo)
-app.command()(serve)
-app.add_typer(config_app, name="config")
+import sys
 
 
-def _version(value: bool) -> None:
-    if value:
-        print(f"kbchat {__version__}")
-        raise typer.Exit()
-
-
-@app.callback(invoke_without_command=True)
-def root(
-    ctx: typer.Context,
-    version: Annotated[
-        bool | None,
-        typer.Option("--version", "-V", callback=_version, is_eager=True, help="show the version and exit"),
-    ] = None,
-) -> None:
-    """Talk to your knowledge base from the terminal.
-
-    New here? `kbchat demo` tries it on a bundled sample, with no key and no setup.
-
-    With no command: the chat on a terminal; with stdin piped, the question is read
-    from it (as `kbchat ask -`).
-    """
-    if ctx.invoked_subcommand is not None:
-        return
-    if stdin_is_tty():
-        ctx.invoke(chat)
-    else:
-        ctx.invoke(ask, question=["-"])
-
-
-def main(prog_name: str | None = "kbchat") -> None:
+def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:
     """Console-script entry point."""
-    app(prog_name=prog_name)
+    args = sys.argv[1:] if argv is None else argv
+    if args in (["--version"], ["-V"]):
+        from kbchat import __version__
+
+        print(f"kbchat {__version__}")
+        return
+    import typer
+
+    from kbchat.commands import app
+
+    usage = sys.modules[typer.BadParameter.__module__]  # Typer's own copy of click's exceptions
+    try:
+        code = typer.main.get_command(app).main(args=args, prog_name=prog_name, standalone_mode=False)
+    except usage.NoArgsIsHelpError as err:  # `kbchat config` alone: its help
+        err.show()
+        code = err.exit_code
+    except usage.ClickException as err:
+        from kbchat.commands.reporting import error
+
+        context = getattr(err, "ctx", None)
+        where = f"; see {context.command_path} --help" if context is not None else ""
+        message = err.format_message()
+        error((message[:1].lower() + message[1:]).rstrip(".") + where)
+        code = err.exit_code
+    except usage.Abort:  # Ctrl-C or end of input at one of click's own prompts
+        code = 130
+    sys.exit(code if isinstance(code, int) else 0)

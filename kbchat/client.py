@@ -1,13 +1,15 @@
-"""HTTP to the knowledge-base API: requests, retries, timeouts, redirects; yields raw bytes.
+"""The knowledge base over HTTP: requests, retries, timeouts, redirects; one connection reused.
 
-The stream is read with urllib3's `read1`, which hands over whatever has arrived,
-chunked or close-delimited; `iter_content`/`iter_lines` wait for buffers to fill.
-Redirects are followed by hand: only within the base URL's origin, so the key goes
-nowhere else.
+HTTPKB is the KB (kbchat.kb) that talks to the real API (or `kbchat serve`). The stream
+is read with urllib3's `read1`, which hands over whatever has arrived, chunked or
+close-delimited (`iter_content`/`iter_lines` wait for buffers to fill), and parsed by
+kbchat.events. Redirects are followed by hand, only within the base URL's origin, so
+the key goes nowhere else.
 """
 
 from __future__ import annotations
 
+import contextlib
 import http
 import http.client
 import json
@@ -21,7 +23,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 import requests
 import urllib3.exceptions
 
-from kbchat import __version__
+from kbchat import __version__, wire
 from kbchat.errors import (
     BadResponse,
     ConnectFailed,
@@ -31,16 +33,18 @@ from kbchat.errors import (
     StreamIncomplete,
     format_detail,
 )
+from kbchat.events import Content, Done, KBEvent, NotJSON, Unknown, iter_events
 from kbchat.safe import display_url, keep_secret, one_line
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
-    from kbchat.config import Settings
+    from kbchat.settings import Settings
 
 RETRY_STATUSES = frozenset({429, 502, 503, 504})
 BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time, with jitter
 BACKOFF_CAP = 30.0
 READ_SIZE = 65536
+DRAIN = 0.25  # seconds to wait for a body's end after [DONE], so the connection can be reused
 ERROR_BODY_LIMIT = 1 << 20
 JSON_BODY_LIMIT = 16 << 20  # a chat or search response larger than this is refused, not read on
 MAX_REDIRECTS = 3  # same-origin hops followed in one request; another origin is never followed
@@ -49,8 +53,8 @@ EPOCH_THRESHOLD = 1_000_000_000  # X-RateLimit-Reset above this is an epoch time
 E = TypeVar("E", bound=BaseException)
 
 
-class KBClient:
-    """One API endpoint set over a pooled `requests.Session`."""
+class HTTPKB:
+    """The API over one `requests.Session`: its connection is kept and reused, question after question."""
 
     def __init__(
         self,
@@ -69,30 +73,40 @@ class KBClient:
         if user or password:
             self.session.auth = (user, password)  # as requests would from the URL, but never to another origin
 
-    def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[bytes]:
-        """POST /v1/kb/chat/stream; yield body bytes the moment they arrive."""
+    def __enter__(self) -> HTTPKB:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def close(self) -> None:
+        self.session.close()
+
+    def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
+        """POST /v1/kb/chat/stream; its events the moment their bytes arrive."""
         response = self.send(
             "POST",
-            "/v1/kb/chat/stream",
-            {"query": query, "filters": filters},
+            wire.CHAT_STREAM,
+            wire.chat_request(query, filters),
             headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},
         )
         try:
             content_type = response.headers.get("Content-Type", "")
             if content_type and not content_type.lower().startswith("text/event-stream"):
-                yield _event_stream_from_json(response, content_type)
+                yield from _events_from_json(response, content_type)
                 return
-            yield from self._read_body(response)
+            yield from note_skipped(iter_events(self._read_body(response)), self.trace)
+            finish_body(response)
         finally:
             response.close()
 
-    def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> dict[str, Any]:
+    def search(self, query: str, filters: dict[str, Any], limit: int = wire.SEARCH_LIMIT) -> dict[str, Any]:
         """POST /v1/kb/search: `{"items": [...], "total_found": n}`."""
-        return self._json("/v1/kb/search", {"query": query, "filters": filters, "limit": limit})
+        return self._json(wire.SEARCH, wire.search_request(query, filters, limit))
 
     def chat(self, query: str, filters: dict[str, Any]) -> dict[str, Any]:
         """POST /v1/kb/chat: `{"answer": "...", "sources": [...]}` in one response."""
-        return self._json("/v1/kb/chat", {"query": query, "filters": filters})
+        return self._json(wire.CHAT, wire.chat_request(query, filters))
 
     def get(self, path: str) -> tuple[int, str, str]:
         """GET a path once (health checks): status, reason and up to 4 KB of the body, any status."""
@@ -119,7 +133,7 @@ class KBClient:
                 f"the response from {path} is larger than {JSON_BODY_LIMIT >> 20} MiB; kbchat stops reading there"
             )
         try:
-            obj = _unwrap(json.loads(data))
+            obj = wire.unwrap(json.loads(data))
         except RecursionError:
             raise BadResponse(f"the response from {path} is JSON nested too deeply to read") from None
         except ValueError:
@@ -212,6 +226,19 @@ class KBClient:
             url = target
         raise AssertionError("unreachable: the last hop returns or raises")
 
+    def route(self) -> tuple[str, str]:
+        """The proxy requests would use for the base URL ("" for none) and the CA bundle it would trust.
+
+        HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE,
+        else requests' own bundle. For `kbchat doctor`, so it checks the path `ask` takes.
+        """
+        scheme = urlsplit(self.base_url).scheme
+        resolved = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        proxies = resolved.get("proxies") or {}
+        proxy = proxies.get(scheme) or proxies.get("all") or ""
+        verify = resolved.get("verify", True)
+        return str(proxy), verify if isinstance(verify, str) else requests.utils.DEFAULT_CA_BUNDLE_PATH
+
     @property
     def origin(self) -> str:
         """HOST:PORT of the base URL, as errors name it."""
@@ -244,6 +271,40 @@ class KBClient:
     def _connect_message(self, err: requests.RequestException, attempts: int) -> str:
         tries = f" (after {attempts} attempts)" if attempts > 1 else ""
         return f"cannot connect to {self.origin}: {_cause(err, self.settings.connect_timeout)}{tries}"
+
+
+def finish_body(response: requests.Response) -> None:
+    """After [DONE], read what is left of the body (the final chunk, just behind it).
+
+    A body read to its end puts the connection back in the pool, so the next question
+    reuses it (no new TCP and TLS handshake); one cut short is closed. A server that
+    keeps the stream open after [DONE] costs DRAIN seconds at most, never the idle timeout.
+    """
+    raw = response.raw
+    sock = getattr(raw.connection, "sock", None)
+    if sock is None or not (raw.chunked or response.headers.get("Content-Length")):
+        return  # a close-delimited body: the connection ends with it anyway
+    previous = sock.gettimeout()
+    sock.settimeout(DRAIN)
+    try:
+        for _ in range(16):  # a few reads at most: what follows [DONE] is tiny, or the connection is dropped
+            if not raw.read1(READ_SIZE, decode_content=True):
+                return
+    except (urllib3.exceptions.HTTPError, OSError):
+        return
+    finally:
+        with contextlib.suppress(OSError):  # the same socket whether it went back to the pool or was closed
+            sock.settimeout(previous)
+
+
+def note_skipped(events: Iterator[KBEvent], trace: Trace) -> Iterator[KBEvent]:
+    """Pass every event on; under --verbose, say which ones the answer skips."""
+    for event in events:
+        if isinstance(event, NotJSON):
+            trace(f"skipped data that is not JSON: {event.raw[:200]!r}")
+        elif isinstance(event, Unknown):
+            trace(f"skipped event of unknown kind {event.kind!r}")
+        yield event
 
 
 def split_userinfo(url: str) -> tuple[str, str, str]:
@@ -335,37 +396,30 @@ def status_error(response: requests.Response) -> HTTPStatusError:
     return HTTPStatusError(response.status_code, reason, detail)
 
 
-def _event_stream_from_json(response: requests.Response, content_type: str) -> bytes:
-    """A 200 that is not an event stream: accept a chat body, report an error body."""
+def _events_from_json(response: requests.Response, content_type: str) -> Iterator[KBEvent]:
+    """A 200 that is not an event stream: a chat body is the whole answer; an error body is an error."""
     obj = _read_json(response)
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
-        message = json.dumps({"event": "message", "data": {"content": obj["answer"]}}, ensure_ascii=False)
-        return f"data: {message}\n\ndata: [DONE]\n\n".encode()
+        yield Content(obj["answer"], wire.message_data(obj["answer"]))
+        yield Done()
+        return
     if isinstance(obj, dict):
         detail = _detail(obj)
         if detail:
             raise BadResponse(f"the server answered 200 with an error: {detail}")
-    raise BadResponse(f"expected an event stream, but the server sent {content_type.split(';')[0]}")
+    raise BadResponse(f"expected an event stream, but the server sent {one_line(content_type.split(';')[0])}")
 
 
 def _read_json(response: requests.Response) -> Any:
     """A small body (an error, or a JSON answer where a stream was expected) as JSON, else None."""
     try:
-        return _unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT, decode_content=True)))
-    except (ValueError, urllib3.exceptions.HTTPError, OSError):
+        return wire.unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT, decode_content=True)))
+    except (ValueError, RecursionError, urllib3.exceptions.HTTPError, OSError):
         return None
 
 
 def _detail(obj: dict[str, Any]) -> str:
-    """The message of an error body: `detail`, else the older `error_message`, else `message`."""
-    return format_detail(obj.get("detail") or obj.get("error_message") or obj.get("message"))
-
-
-def _unwrap(obj: Any) -> Any:
-    """Tolerate the older API's `{"response": ...}` envelope."""
-    if isinstance(obj, dict) and isinstance(obj.get("response"), dict | list):
-        return obj["response"]
-    return obj
+    return format_detail(wire.error_detail(obj))
 
 
 def _phrase(status: int) -> str:

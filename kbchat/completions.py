@@ -12,7 +12,8 @@ import sys
 from dataclasses import dataclass
 from pathlib import Path
 
-from kbchat.config import FILTER_KEYS, PROFILE_KEYS
+from kbchat.settings import PROFILE_KEYS
+from kbchat.wire import FILTER_KEYS
 
 CONFIG_KEYS = (*PROFILE_KEYS, "default_profile", *(f"filters.{key}" for key in FILTER_KEYS if key != "tenant_id"))
 FILTER_WORDS = " ".join(f"{key}=" for key in FILTER_KEYS)
@@ -51,7 +52,7 @@ def command_tree() -> Command:
     """The CLI as plain data, read from Typer's command objects."""
     import typer.main
 
-    from kbchat.cli import app
+    from kbchat.commands import app
 
     return _describe("kbchat", typer.main.get_command(app))
 

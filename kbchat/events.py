@@ -1,7 +1,9 @@
-"""Knowledge-base stream events: what each SSE event means for the answer. Pure, no I/O.
+"""Knowledge-base events: what each SSE event means for the answer, and what follows it. Pure.
 
-Wire format (API.md section 7): `data: {"event": "message", "data": {"content": "..."}}`,
-`{"event": "error", "data": {"message": "..."}}`, and a literal `[DONE]` that ends it.
+Wire format (kbchat.wire, API.md section 7): `data: {"event": "message", "data":
+{"content": "..."}}`, `{"event": "error", "data": {"message": "..."}}`, and a literal
+`[DONE]` that ends it. After the answer an exchange may add its sources and notices:
+they are events too, so that every renderer draws them its own way.
 """
 
 from __future__ import annotations
@@ -13,7 +15,9 @@ from dataclasses import dataclass, field
 from typing import Any, NamedTuple
 
 from kbchat.errors import StreamTooLarge, format_detail
+from kbchat.passages import Passage
 from kbchat.sse import SSEEvent, SSEOverflow, SSEParser
+from kbchat.wire import DONE, ERROR, MESSAGE
 
 
 class Content(NamedTuple):
@@ -53,9 +57,24 @@ class Pause(NamedTuple):
     """All that has arrived is out: the next event waits on the network. Renderers flush here."""
 
 
+class Sources(NamedTuple):
+    """Passages to list under the answer: its own sources, or the closest passages of a search."""
+
+    title: str
+    query: str  # its words are highlighted in the snippets
+    passages: tuple[Passage, ...]
+    raw: str  # what --json prints; "" when the passages already went out with the answer
+
+
+class Notice(NamedTuple):
+    """A warning to show after the answer, on stderr (a side search that failed)."""
+
+    text: str
+
+
 PAUSE = Pause()
 
-KBEvent = Content | StreamError | Unknown | NotJSON | Done | Pause
+KBEvent = Content | StreamError | Unknown | NotJSON | Done | Pause | Sources | Notice
 
 GENERIC_ERROR = "the server reported an error without a message"
 
@@ -76,7 +95,7 @@ def decode(event: SSEEvent) -> KBEvent:
         match = _PLAIN_MESSAGE.fullmatch(data)
         if match:
             return Content(match[1], data)
-    if data.strip() == "[DONE]":
+    if data.strip() == DONE:
         return Done(data)
     try:
         obj = json.loads(data)
@@ -88,10 +107,10 @@ def decode(event: SSEEvent) -> KBEvent:
     if not isinstance(kind, str):
         kind = event.event  # no `event` key: the SSE `event:` field names it (default message)
     payload = obj.get("data")
-    if kind == "message":
+    if kind == MESSAGE:
         text = payload.get("content") if isinstance(payload, dict) else payload
         return Content(text, data) if isinstance(text, str) else Unknown(kind, data)
-    if kind == "error":
+    if kind == ERROR:
         return StreamError(error_message(obj), data)
     return Unknown(kind, data)
 

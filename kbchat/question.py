@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
-import sys
 from collections.abc import Sequence
+from typing import TYPE_CHECKING
 
 from kbchat.errors import UsageError
+
+if TYPE_CHECKING:
+    from kbchat.terminal import Terminal
 
 STDIN = "-"
 
@@ -20,21 +23,14 @@ def build_question(words: Sequence[str], stdin_text: str | None) -> str:
     return question.strip()
 
 
-def read_stdin(words: Sequence[str]) -> str | None:
+def read_stdin(words: Sequence[str], term: Terminal) -> str | None:
     """Stdin's text when it is piped in or `-` asks for it; None when it is a terminal."""
-    if STDIN not in words and stdin_is_tty():
+    if STDIN not in words and term.stdin_is_tty:
         return None
-    stream = sys.stdin
+    stream = term.stdin
     if stream is None or stream.closed:
         return ""
     try:
         return stream.buffer.read().decode("utf-8", "replace")
-    except (OSError, ValueError):
+    except (OSError, ValueError, AttributeError):
         return ""
-
-
-def stdin_is_tty() -> bool:
-    try:
-        return sys.stdin is not None and sys.stdin.isatty()
-    except (AttributeError, ValueError):
-        return False

@@ -1,20 +1,67 @@
-"""The terminal kbchat runs on: its line mode and echo, and Ctrl-C while the screen is put right.
+"""The terminal kbchat runs on, owned here alone: its streams and what they are, colour and
+dumb-ness, line mode and echo while an answer streams, Ctrl-C while the screen is put
+right, clearing the screen, and a reader of stdout that went away.
 
-POSIX-only parts (termios) are guarded: without them, rich output still works and
-typed keys simply echo.
+POSIX-only parts (termios) are guarded: without them rich output still works and typed
+keys simply echo. Imports nothing from kbchat, and nothing heavy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator
-from typing import TYPE_CHECKING
+from collections.abc import Iterator, Mapping
+from dataclasses import dataclass
+from typing import TextIO
 
-if TYPE_CHECKING:
-    from kbchat.render import Terminal
+CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"  # home, clear the screen, and its scrollback
+
+
+@dataclass(frozen=True)
+class Terminal:
+    """Where input comes from and output goes, and what each is; built in the command, never at import."""
+
+    out: TextIO
+    err: TextIO
+    is_tty: bool  # stdout
+    err_is_tty: bool = False
+    color: bool = True  # NO_COLOR, --no-color and TERM=dumb turn colour off
+    dumb: bool = False  # TERM=dumb: no cursor movement either
+    stdin: TextIO | None = None
+    stdin_is_tty: bool = False
+
+    @classmethod
+    def from_std(cls, no_color: bool = False, env: Mapping[str, str] = os.environ) -> Terminal:
+        dumb = env.get("TERM") == "dumb"
+        return cls(
+            out=sys.stdout,
+            err=sys.stderr,
+            is_tty=isatty(sys.stdout),
+            err_is_tty=isatty(sys.stderr),
+            color=not no_color and not env.get("NO_COLOR") and not dumb,
+            dumb=dumb,
+            stdin=sys.stdin,
+            stdin_is_tty=isatty(sys.stdin),
+        )
+
+    def clear_screen(self) -> None:
+        if self.is_tty and not self.dumb:
+            print(CLEAR_SCREEN, end="", file=self.out, flush=True)
+
+    def paint(self, text: str, sgr: str) -> str:
+        """Text in an SGR style (`32` green, `1` bold) when the terminal takes colour."""
+        return f"\x1b[{sgr}m{text}\x1b[0m" if self.color and self.is_tty else text
+
+
+def isatty(stream: TextIO | None) -> bool:
+    try:
+        return stream is not None and stream.isatty()
+    except (AttributeError, ValueError):
+        return False
+
 
 _quiet_depth = 0  # quiet_keyboard nests: the chat holds it between prompts, each answer inside it
 
@@ -33,9 +80,9 @@ def quiet_keyboard(term: Terminal) -> Iterator[None]:
     try:
         import termios
 
-        fd = sys.stdin.fileno()
-        if _quiet_depth or not term.is_tty or not sys.stdin.isatty():
+        if _quiet_depth or not term.is_tty or not term.stdin_is_tty or term.stdin is None:
             raise OSError
+        fd = term.stdin.fileno()
         saved = termios.tcgetattr(fd)
     except (ImportError, OSError, ValueError, AttributeError):
         yield
@@ -62,3 +109,16 @@ def ignoring_ctrl_c() -> Iterator[None]:
         yield
     finally:
         signal.signal(signal.SIGINT, previous)
+
+
+def ignore_ctrl_c_from_now_on() -> None:
+    """Leaving after a Ctrl-C: another one must not turn the exit into a traceback."""
+    if threading.current_thread() is threading.main_thread():
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def stdout_gone() -> None:
+    """The reader of stdout went away: point stdout at /dev/null so the exit flush cannot fail."""
+    with contextlib.suppress(OSError, ValueError, AttributeError):
+        devnull = os.open(os.devnull, os.O_WRONLY)
+        os.dup2(devnull, sys.stdout.fileno())

@@ -14,7 +14,7 @@ import time
 
 import pytest
 
-from tests.conftest import KEY, ask_args, kbchat_env, run_kbchat
+from tests.conftest import KEY, ask_args, cli, kbchat_env
 from tests.scripted_server import Drop, Reply, ScriptedServer, Stall, json_reply, sse
 
 FRAMINGS = ["chunked", "close", "length"]
@@ -30,25 +30,25 @@ def error_event(message: str) -> bytes:
 @pytest.mark.parametrize("framing", FRAMINGS)
 def test_done_gives_the_answer_and_exit_0(server: ScriptedServer, framing: str) -> None:
     server.queue(Reply([sse("Plans", " start at", " $9.")], framing=framing))  # type: ignore[arg-type]
-    result = run_kbchat(*ask_args(server, "what", "are", "plans?"))
+    result = cli(*ask_args(server, "what", "are", "plans?"))
     assert (result.returncode, result.stdout, result.stderr) == (0, "Plans start at $9.\n", "")
     assert server.requests[0].json() == {"query": "what are plans?", "filters": {"tenant_id": "acme"}}
 
 
 def test_answer_ending_in_newline_gets_no_extra_one(server: ScriptedServer) -> None:
     server.queue(Reply([sse("line\n")]))
-    assert run_kbchat(*ask_args(server, "q")).stdout == "line\n"
+    assert cli(*ask_args(server, "q")).stdout == "line\n"
 
 
 def test_empty_answer_prints_nothing(server: ScriptedServer) -> None:
     server.queue(Reply([sse()]))
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert (result.returncode, result.stdout) == (0, "")
 
 
 def test_error_event_keeps_reading_and_exits_1(server: ScriptedServer) -> None:
     server.queue(Reply([sse("partial", done=False), error_event("model overloaded"), sse(" more")]))
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert result.returncode == 1
     assert result.stdout == "partial more\n"
     assert result.stderr == "kbchat: error: model overloaded\n"
@@ -56,7 +56,7 @@ def test_error_event_keeps_reading_and_exits_1(server: ScriptedServer) -> None:
 
 def test_http_error_prints_nothing_on_stdout(server: ScriptedServer) -> None:
     server.queue(json_reply(401, {"detail": "Invalid API key"}))
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert (result.returncode, result.stdout) == (1, "")
     assert result.stderr == "kbchat: error: HTTP 401 Unauthorized: Invalid API key\n"
 
@@ -64,14 +64,14 @@ def test_http_error_prints_nothing_on_stdout(server: ScriptedServer) -> None:
 @pytest.mark.parametrize("framing", ["chunked", "close", "length"])
 def test_connection_closed_before_done(server: ScriptedServer, framing: str) -> None:
     server.queue(Reply([sse("half an", done=False), Drop()], framing=framing))  # type: ignore[arg-type]
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert (result.returncode, result.stdout) == (1, "half an\n")
     assert result.stderr == "kbchat: error: the stream ended before the answer was complete\n"
 
 
 def test_idle_timeout(server: ScriptedServer) -> None:
     server.queue(Reply([sse("waiting", done=False), Stall()]))
-    result = run_kbchat(*ask_args(server, "q", "--timeout", "0.5"))
+    result = cli(*ask_args(server, "q", "--timeout", "0.5"))
     assert (result.returncode, result.stdout) == (1, "waiting\n")
     assert "no data from the server for 0.5 s (--timeout)" in result.stderr
 
@@ -81,7 +81,7 @@ def test_keepalive_comments_reset_the_idle_timer(server: ScriptedServer) -> None
     for _ in range(4):
         steps += [0.3, b": keep-alive\n\n"]
     server.queue(Reply([*steps, sse("b")]))
-    result = run_kbchat(*ask_args(server, "q", "--timeout", "0.6"))
+    result = cli(*ask_args(server, "q", "--timeout", "0.6"))
     assert (result.returncode, result.stdout, result.stderr) == (0, "ab\n", "")
 
 
@@ -89,9 +89,7 @@ def test_cannot_connect_names_host_and_cause() -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_kbchat(
-        "ask", "--base-url", f"http://127.0.0.1:{port}", "--api-key", KEY, "-t", "a", "--retries", "1", "q"
-    )
+    result = cli("ask", "--base-url", f"http://127.0.0.1:{port}", "--api-key", KEY, "-t", "a", "--retries", "1", "q")
     assert (result.returncode, result.stdout) == (1, "")
     assert (
         result.stderr == f"kbchat: error: cannot connect to 127.0.0.1:{port}: connection refused (after 2 attempts)\n"
@@ -114,7 +112,7 @@ def test_cannot_connect_names_host_and_cause() -> None:
 def test_usage_errors_exit_2_and_send_nothing(server: ScriptedServer, args: list[str], message: str) -> None:
     if "--base-url" not in args:
         args = ["--base-url", server.url, *args]
-    result = run_kbchat("ask", *args)
+    result = cli("ask", *args)
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("kbchat: error: ") and message in result.stderr
     assert result.stderr.count("\n") == 1
@@ -122,9 +120,10 @@ def test_usage_errors_exit_2_and_send_nothing(server: ScriptedServer, args: list
 
 
 def test_unknown_option_is_a_usage_error(server: ScriptedServer) -> None:
-    result = run_kbchat("ask", "--frobnicate", "q")
+    result = cli("ask", "--frobnicate", "q")
     assert (result.returncode, result.stdout) == (2, "")
-    assert "No such option" in result.stderr and "Traceback" not in result.stderr
+    assert result.stderr.startswith("kbchat: error: no such option: --frobnicate")
+    assert result.stderr.endswith("; see kbchat ask --help\n") and result.stderr.count("\n") == 1
 
 
 # --- Retries ----------------------------------------------------------------------
@@ -132,7 +131,7 @@ def test_unknown_option_is_a_usage_error(server: ScriptedServer) -> None:
 
 def test_503_then_200(server: ScriptedServer) -> None:
     server.queue(json_reply(503, {"detail": "warming up"}, {"Retry-After": "0"}), Reply([sse("ok")]))
-    result = run_kbchat(*ask_args(server, "q", "-v"))
+    result = cli(*ask_args(server, "q", "-v"))
     assert (result.returncode, result.stdout) == (0, "ok\n")
     assert len(server.requests) == 2
     assert "HTTP 503; retrying in 0.00 s" in result.stderr
@@ -141,7 +140,7 @@ def test_503_then_200(server: ScriptedServer) -> None:
 def test_429_waits_for_retry_after(server: ScriptedServer) -> None:
     server.queue(json_reply(429, {"detail": "rate limited"}, {"Retry-After": "1"}), Reply([sse("ok")]))
     started = time.monotonic()
-    result = run_kbchat(*ask_args(server, "q", "-v"))
+    result = cli(*ask_args(server, "q", "-v"))
     assert (result.returncode, result.stdout) == (0, "ok\n")
     assert time.monotonic() - started >= 1.0
     assert "HTTP 429; retrying in 1.00 s" in result.stderr
@@ -149,14 +148,14 @@ def test_429_waits_for_retry_after(server: ScriptedServer) -> None:
 
 def test_no_retry_once_content_arrived(server: ScriptedServer) -> None:
     server.queue(Reply([sse("once", done=False), Drop()]), Reply([sse("twice")]))
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert (result.returncode, result.stdout) == (1, "once\n")
     assert len(server.requests) == 1
 
 
 def test_retries_0_reports_the_first_failure(server: ScriptedServer) -> None:
     server.queue(json_reply(503, {"detail": "down"}), Reply([sse("never")]))
-    result = run_kbchat(*ask_args(server, "q", "--retries", "0"))
+    result = cli(*ask_args(server, "q", "--retries", "0"))
     assert result.stderr == "kbchat: error: HTTP 503 Service Unavailable: down\n"
 
 
@@ -165,20 +164,20 @@ def test_retries_0_reports_the_first_failure(server: ScriptedServer) -> None:
 
 def test_words_and_stdin_together(server: ScriptedServer) -> None:
     server.queue(Reply([sse("ok")]))
-    run_kbchat(*ask_args(server, "summarise", "this"), input=b"first line\nsecond\n")
+    cli(*ask_args(server, "summarise", "this"), input=b"first line\nsecond\n")
     assert server.requests[0].json()["query"] == "summarise this\n\nfirst line\nsecond"
 
 
 def test_question_from_stdin_with_dash(server: ScriptedServer) -> None:
     server.queue(Reply([sse("ok")]))
-    run_kbchat(*ask_args(server, "-"), input="what is the price? \u20ac\n".encode())
+    cli(*ask_args(server, "-"), input="what is the price? \u20ac\n".encode())
     assert server.requests[0].json()["query"] == "what is the price? \u20ac"
 
 
 def test_bare_kbchat_with_piped_stdin_asks(server: ScriptedServer) -> None:
     server.queue(Reply([sse("piped answer")]))
     env = kbchat_env(KBCHAT_BASE_URL=server.url, KBCHAT_API_KEY=KEY, KBCHAT_TENANT="acme")
-    result = run_kbchat(input=b"what is piped?", env=env)
+    result = cli(input=b"what is piped?", env=env)
     assert (result.returncode, result.stdout) == (0, "piped answer\n")
     assert server.requests[0].json()["query"] == "what is piped?"
 
@@ -186,14 +185,14 @@ def test_bare_kbchat_with_piped_stdin_asks(server: ScriptedServer) -> None:
 def test_plain_output_is_the_content_exactly(server: ScriptedServer) -> None:
     content = ["[bold]x[/bold] ", "\x1b]52;c;ZXZpbA==\x07", " tab\there", " caf\u00e9 \u4e2d\U0001f600"]
     server.queue(Reply([sse(*content)]))
-    result = run_kbchat(*ask_args(server, "q"))
+    result = cli(*ask_args(server, "q"))
     assert result.stdout == "".join(content) + "\n"
 
 
 def test_json_mode_prints_each_payload_as_sent(server: ScriptedServer) -> None:
     usage = b'data: {"event":"usage","data":{"tokens":3}}\n\n'
     server.queue(Reply([sse("a", done=False), usage, b"data: not json\n\n", error_event("e"), sse("b")]))
-    result = run_kbchat(*ask_args(server, "q", "--json"))
+    result = cli(*ask_args(server, "q", "--json"))
     lines = result.stdout.splitlines()
     assert [json.loads(line).get("event") for line in lines] == ["message", "usage", "error", "message"]
     assert lines[1] == '{"event":"usage","data":{"tokens":3}}'
@@ -203,7 +202,7 @@ def test_json_mode_prints_each_payload_as_sent(server: ScriptedServer) -> None:
 def test_output_file_gets_the_plain_answer(server: ScriptedServer, tmp_path) -> None:
     server.queue(Reply([sse("saved", " answer")]))
     out = tmp_path / "answer.txt"
-    result = run_kbchat(*ask_args(server, "q", "--json", "-o", str(out)))
+    result = cli(*ask_args(server, "q", "--json", "-o", str(out)))
     assert out.read_text() == "saved answer\n"
     assert result.stdout.count("\n") == 2
 
@@ -213,7 +212,7 @@ def test_verbose_traces_but_never_shows_the_key(server: ScriptedServer) -> None:
         json_reply(503, {"detail": "x"}, {"Retry-After": "0"}),
         Reply([sse("a", done=False), b"data: junk\n\n", error_event(f"bad key {KEY[:6]}"), Drop()]),
     )
-    result = run_kbchat(*ask_args(server, "q", "-v"))
+    result = cli(*ask_args(server, "q", "-v"))
     assert KEY not in result.stdout + result.stderr
     assert "POST " in result.stderr and "skipped data that is not JSON" in result.stderr
     assert server.requests[0].headers["x-api-key"] == KEY
@@ -225,7 +224,7 @@ def test_key_never_printed_on_errors(server: ScriptedServer) -> None:
         ask_args(server, "q", "-v"),
         ["ask", "--api-key", KEY, "-t", "a", "--base-url", "http://x.example", "q"],
     ):
-        result = run_kbchat(*args)
+        result = cli(*args)
         assert KEY not in result.stdout + result.stderr
 
 

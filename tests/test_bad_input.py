@@ -12,10 +12,10 @@ import tomli_w
 from hypothesis import HealthCheck, assume, given, settings
 from hypothesis import strategies as st
 
-from kbchat.config import ConnectionOptions, load_config, permission_warning, resolve
-from kbchat.config_edit import describe, set_value, unset_value
+from kbchat.config_file import describe, load_config, permission_warning, set_value, unset_value
 from kbchat.errors import KBChatError
 from kbchat.safe import one_line
+from kbchat.settings import ConnectionOptions, resolve
 from tests.conftest import cli
 
 CLOSED = "http://127.0.0.1:1"  # loopback, nothing listens: a connection is refused at once

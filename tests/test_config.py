@@ -8,20 +8,17 @@ from pathlib import Path
 
 import pytest
 
-from kbchat.config import (
-    ConnectionOptions,
-    Settings,
-    check_url,
+from kbchat.config_file import (
     config_path,
+    describe,
     load_config,
-    mask_key,
-    parse_filter_options,
     permission_warning,
-    resolve,
     save_config,
+    set_value,
+    unset_value,
 )
-from kbchat.config_edit import describe, set_value, unset_value
 from kbchat.errors import ConfigError, UsageError
+from kbchat.settings import ConnectionOptions, Settings, check_url, mask_key, parse_filter_options, resolve
 
 CONFIG = {
     "default_profile": "work",

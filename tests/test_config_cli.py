@@ -9,7 +9,7 @@ from pathlib import Path
 import pytest
 from typer.testing import CliRunner
 
-from kbchat.cli import app
+from kbchat.commands import app
 
 runner = CliRunner()
 KEY = "sk-config-0123456789-secret"

@@ -6,7 +6,7 @@ import os
 import socket
 from pathlib import Path
 
-from tests.conftest import KEY, run_kbchat
+from tests.conftest import KEY, cli
 from tests.scripted_server import ScriptedServer, json_reply
 
 
@@ -23,7 +23,7 @@ def lines(output: str) -> dict[str, str]:
 
 def test_all_good(server: ScriptedServer) -> None:
     healthy(server)
-    result = run_kbchat("doctor", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme")
+    result = cli("doctor", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme")
     assert result.returncode == 0, result.stdout
     checks = lines(result.stdout)
     assert list(checks) == ["config file", "API key", "tenant", "base URL", "DNS", "connection", "GET /health",
@@ -36,7 +36,7 @@ def test_all_good(server: ScriptedServer) -> None:
 
 def test_missing_key_and_tenant_fail_and_skip_the_search(server: ScriptedServer) -> None:
     healthy(server)
-    result = run_kbchat("doctor", "--base-url", server.url)
+    result = cli("doctor", "--base-url", server.url)
     checks = lines(result.stdout)
     assert result.returncode == 1
     assert checks["API key"].startswith("✗") and "KBCHAT_API_KEY" in checks["API key"]
@@ -47,7 +47,7 @@ def test_missing_key_and_tenant_fail_and_skip_the_search(server: ScriptedServer)
 
 def test_a_rejected_key_fails_the_search(server: ScriptedServer) -> None:
     healthy(server, search_status=401)
-    result = run_kbchat("doctor", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme")
+    result = cli("doctor", "--base-url", server.url, "--api-key", KEY, "--tenant", "acme")
     assert result.returncode == 1
     assert "✗ search" in result.stdout and "HTTP 401 Unauthorized: Invalid or missing API key" in result.stdout
 
@@ -56,7 +56,7 @@ def test_nothing_listening(tmp_path: Path) -> None:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
         port = probe.getsockname()[1]
-    result = run_kbchat("doctor", "--base-url", f"http://127.0.0.1:{port}", "--api-key", KEY, "-t", "a")
+    result = cli("doctor", "--base-url", f"http://127.0.0.1:{port}", "--api-key", KEY, "-t", "a")
     checks = lines(result.stdout)
     assert result.returncode == 1
     assert checks["connection"].startswith("✗") and "connection refused" in checks["connection"]
@@ -67,7 +67,7 @@ def test_insecure_url_and_readable_config(server: ScriptedServer) -> None:
     config = Path(os.environ["KBCHAT_CONFIG"])
     config.write_text(f'[profiles.default]\napi_key = "{KEY}"\ntenant = "acme"\n')
     config.chmod(0o644)
-    result = run_kbchat("doctor", "--base-url", "http://example.com")
+    result = cli("doctor", "--base-url", "http://example.com")
     checks = lines(result.stdout)
     assert result.returncode == 1
     assert checks["config file"].startswith("✗") and "chmod 600" in checks["config file"]

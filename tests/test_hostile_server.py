@@ -14,12 +14,12 @@ import sys
 import pytest
 import responses
 
-from kbchat.client import KBClient
-from kbchat.config import Settings
+from kbchat.client import HTTPKB
 from kbchat.errors import Redirected
 from kbchat.events import iter_events
 from kbchat.render import Terminal
 from kbchat.render.jsonl import JSONLinesRenderer
+from kbchat.settings import Settings
 from tests.conftest import KEY, ask_args, cli, kbchat_env
 from tests.scripted_server import Flood, Reply, ScriptedServer, json_reply, sse
 
@@ -118,7 +118,7 @@ def test_https_redirected_to_plain_http_sends_nothing_in_cleartext() -> None:
     responses.post(
         "https://kb.example/v1/kb/chat/stream", status=308, headers={"Location": "http://kb.example/v1/kb/chat/stream"}
     )
-    client = KBClient(Settings(base_url="https://kb.example", api_key=KEY, tenant="t"))
+    client = HTTPKB(Settings(base_url="https://kb.example", api_key=KEY, tenant="t"))
     with pytest.raises(Redirected, match=r"redirected to http://kb\.example/v1/kb/chat/stream; if that is right"):
         b"".join(client.stream_chat("q", {"tenant_id": "t"}))
     assert [call.request.url for call in responses.calls] == ["https://kb.example/v1/kb/chat/stream"]
@@ -144,7 +144,7 @@ def test_a_password_in_the_base_url_is_never_shown(server: ScriptedServer) -> No
     server.queue(json_reply(200, {"items": [], "total_found": 0}))
     doctor = cli("doctor", "--base-url", url, "--api-key", KEY, "-t", "acme")
     assert "hunter2" not in doctor.stdout + doctor.stderr and "ann:****@127.0.0.1" in doctor.stdout
-    from kbchat.chat import welcome
+    from kbchat.repl import welcome
 
     assert "ann:****@127.0.0.1" in welcome(Settings(base_url=url, api_key=KEY, tenant="acme"))
     assert f"base_url = {server.url.replace('http://', 'http://ann:****@')}" in shown.stdout

@@ -13,10 +13,11 @@ from rich.segment import Segment
 from rich.style import Style
 
 from kbchat.events import Content, Done
-from kbchat.render import Mode, Terminal, make_renderer
+from kbchat.render import Mode, make_renderer
 from kbchat.render.pieces import trim_right
 from kbchat.render.plain import PlainRenderer
 from kbchat.render.rich import FRAME, LiveView, RichRenderer, with_mark
+from kbchat.terminal import Terminal
 
 
 def screen_of(raw: str, columns: int = 60, rows: int = 200) -> list[str]:
@@ -75,11 +76,10 @@ def test_trim_right_keeps_backgrounds() -> None:
     assert trim_right([Segment("a  ")]) == [Segment("a")]
 
 
-def test_dumb_terminal_falls_back_to_plain(monkeypatch) -> None:
-    monkeypatch.setenv("TERM", "dumb")
-    assert isinstance(make_renderer(Mode.AUTO, terminal()), PlainRenderer)
-    monkeypatch.setenv("TERM", "xterm")
+def test_dumb_terminal_falls_back_to_plain() -> None:
+    assert isinstance(make_renderer(Mode.AUTO, terminal(dumb=True)), PlainRenderer)
     assert isinstance(make_renderer(Mode.AUTO, terminal()), RichRenderer)
+    assert Terminal.from_std(env={"TERM": "dumb"}).dumb and not Terminal.from_std(env={"TERM": "dumb"}).color
 
 
 def rendered(answer: str, columns: int = 60, **kwargs: object) -> list[str]:

@@ -7,11 +7,11 @@ from pathlib import Path
 
 import pytest
 
-from kbchat.config import Settings
-from kbchat.errors import Cancelled, HTTPStatusError
-from kbchat.events import Answer, Content
-from kbchat.repl import ChatSession, Command, parse_command, run_loop, suggest, transcript_markdown
-from tests.conftest import KEY, ask_args, kbchat_env, run_kbchat
+from kbchat.errors import HTTPStatusError
+from kbchat.events import Answer, Content, Done
+from kbchat.repl.session import ChatSession, Command, parse_command, run_loop, suggest, transcript_markdown
+from kbchat.settings import Settings
+from tests.conftest import KEY, ask_args, cli, kbchat_env
 from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
 
 
@@ -36,25 +36,30 @@ def test_suggest() -> None:
     assert suggest("zzzz") == "; /help lists the commands"
 
 
-class FakeKB:
-    """Records each question with the settings it was asked under; answers from a queue."""
+class Asker:
+    """Stands in for the exchange: records each question with the settings it was asked under."""
 
     def __init__(self, *outcomes: object) -> None:
         self.outcomes = list(outcomes)
         self.asked: list[tuple[str, str, dict, bool]] = []
 
-    def __call__(self, question: str, settings: Settings, answer: Answer, markdown: bool) -> None:
+    def __call__(self, question: str, settings: Settings, markdown: bool, answer: Answer) -> Answer:
         self.asked.append((question, settings.tenant or "", dict(settings.filters), markdown))
         outcome = self.outcomes.pop(0) if self.outcomes else "ok"
         answer.apply(Content(f"answer to {question}" if outcome == "ok" else "part", ""))
-        if isinstance(outcome, BaseException):
+        if outcome == "cancelled":
+            answer.cancelled = True
+        elif isinstance(outcome, BaseException):
             raise outcome
+        else:
+            answer.apply(Done())
+        return answer
 
 
-def session(kb: FakeKB) -> tuple[ChatSession, io.StringIO]:
+def session(kb: Asker, scripted: bool = True) -> tuple[ChatSession, io.StringIO]:
     err = io.StringIO()
     settings = Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")
-    return ChatSession(settings, kb, io.StringIO(), err), err
+    return ChatSession(settings, kb, io.StringIO(), err, scripted=scripted), err
 
 
 def run(chat: ChatSession, *lines: str) -> int:
@@ -72,7 +77,7 @@ def run(chat: ChatSession, *lines: str) -> int:
 
 
 def test_questions_tenant_filters_and_markdown_reach_the_asker() -> None:
-    kb = FakeKB()
+    kb = Asker()
     chat, err = session(kb)
     code = run(chat, "first?", "/tenant globex", "/filter tag_names=A,B", "/filter source=document",
                "/filter -source", "/markdown off", "second?", "", "^C", "/exit", "never asked")  # fmt: skip
@@ -82,14 +87,14 @@ def test_questions_tenant_filters_and_markdown_reach_the_asker() -> None:
 
 
 def test_retry_asks_the_last_question_again_with_current_settings() -> None:
-    kb = FakeKB()
+    kb = Asker()
     chat, _ = session(kb)
     run(chat, "q1", "/tenant other", "/retry")
     assert [(q, t) for q, t, _, _ in kb.asked] == [("q1", "acme"), ("q1", "other")]
 
 
 def test_errors_are_shown_and_the_chat_goes_on() -> None:
-    kb = FakeKB(HTTPStatusError(503, "Service Unavailable", "busy"), "ok")
+    kb = Asker(HTTPStatusError(503, "Service Unavailable", "busy"), "ok")
     chat, err = session(kb)
     assert run(chat, "q1", "q2") == 1
     assert "kbchat: error: HTTP 503 Service Unavailable: busy" in err.getvalue()
@@ -97,9 +102,24 @@ def test_errors_are_shown_and_the_chat_goes_on() -> None:
 
 
 def test_a_cancelled_answer_is_kept_and_marked() -> None:
-    chat, _ = session(FakeKB(Cancelled(), "ok"))
+    chat, _ = session(Asker("cancelled", "ok"), scripted=False)
     assert run(chat, "q1", "q2") == 0
     assert [(t.answer, t.note) for t in chat.transcript] == [("part", "cancelled"), ("answer to q2", "")]
+
+
+def test_ctrl_c_stops_a_scripted_chat_with_130() -> None:
+    kb = Asker("cancelled", "ok")
+    chat, _ = session(kb)
+    assert run(chat, "q1", "q2") == 130
+    assert [q for q, *_ in kb.asked] == ["q1"]
+
+
+def test_a_person_leaves_with_0_whatever_failed_on_the_way() -> None:
+    """Ctrl-D exits 0 in a chat on a terminal: each error was shown as it came."""
+    kb = Asker(HTTPStatusError(503, "Service Unavailable", "busy"))
+    chat, err = session(kb, scripted=False)
+    assert run(chat, "/markdown", "q1", "/bogus", "q2") == 0
+    assert "Markdown rendering on" in err.getvalue() and "kbchat: error: unknown command /bogus" in err.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -117,7 +137,7 @@ def test_a_cancelled_answer_is_kept_and_marked() -> None:
     ],
 )
 def test_bad_commands_say_why_and_carry_on(line: str, message: str) -> None:
-    kb = FakeKB()
+    kb = Asker()
     chat, err = session(kb)
     assert run(chat, line, "still here?") == 2
     assert message in err.getvalue() and err.getvalue().startswith("kbchat: error: ")
@@ -125,7 +145,7 @@ def test_bad_commands_say_why_and_carry_on(line: str, message: str) -> None:
 
 
 def test_save_writes_markdown_without_the_key(tmp_path: Path) -> None:
-    chat, err = session(FakeKB("ok", Cancelled()))
+    chat, err = session(Asker("ok", "cancelled"), scripted=False)
     target = tmp_path / "chat.md"
     run(chat, f"my key is {KEY}, what is it for?", "second", f"/save {target}")
     text = target.read_text()
@@ -141,13 +161,13 @@ def test_transcript_markdown_of_nothing() -> None:
     assert transcript_markdown([], None) == "# kbchat transcript\n"
 
 
-# --- piped mode, as a real subprocess ---------------------------------------------------
+# --- piped mode, through the command line ---------------------------------------------------
 
 
 def test_piped_chat_answers_each_line(server: ScriptedServer) -> None:
     server.queue(Reply([sse("one")]), Reply([sse("two\n")]))
     args = [a for a in ask_args(server) if a != "ask"]
-    result = run_kbchat("chat", *args, input=b"first question\n\n   \n/tenant globex\nsecond question\n")
+    result = cli("chat", *args, input=b"first question\n\n   \n/tenant globex\nsecond question\n")
     assert (result.returncode, result.stdout) == (0, "one\ntwo\n")
     assert [r.json()["query"] for r in server.requests] == ["first question", "second question"]
     assert [r.json()["filters"]["tenant_id"] for r in server.requests] == ["acme", "globex"]
@@ -157,19 +177,19 @@ def test_piped_chat_answers_each_line(server: ScriptedServer) -> None:
 def test_piped_chat_fails_when_any_answer_failed(server: ScriptedServer) -> None:
     server.queue(json_reply(400, {"detail": "Invalid filter: x"}), Reply([sse("fine")]))
     args = [a for a in ask_args(server) if a != "ask"]
-    result = run_kbchat("chat", *args, input=b"q1\nq2\n")
+    result = cli("chat", *args, input=b"q1\nq2\n")
     assert (result.returncode, result.stdout) == (1, "fine\n")
     assert result.stderr == "kbchat: error: HTTP 400 Bad Request: Invalid filter: x\n"
 
 
 def test_piped_demo_chat() -> None:
-    result = run_kbchat("demo", input=b"is my data encrypted\nrefund policy\n")
+    result = cli("demo", input=b"is my data encrypted\nrefund policy\n")
     assert result.returncode == 0
     assert "AES-256" in result.stdout and "refunded in full" in result.stdout
 
 
 def test_chat_needs_a_key_like_ask() -> None:
-    result = run_kbchat("chat", "--tenant", "acme", input=b"q\n", env=kbchat_env())
+    result = cli("chat", "--tenant", "acme", input=b"q\n", env=kbchat_env())
     assert result.returncode == 2 and "no API key" in result.stderr
 
 
@@ -177,7 +197,7 @@ def test_slash_completion() -> None:
     from prompt_toolkit.completion import CompleteEvent
     from prompt_toolkit.document import Document
 
-    from kbchat.repl_prompt import SlashCompleter
+    from kbchat.repl.prompt import SlashCompleter
 
     def complete(text: str) -> list[str]:
         return [c.text for c in SlashCompleter().get_completions(Document(text), CompleteEvent())]

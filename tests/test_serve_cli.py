@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import kbchat_env, run_kbchat
+from tests.conftest import cli, kbchat_env
 
 
 @pytest.fixture
@@ -36,7 +36,7 @@ def served(tmp_path: Path) -> Iterator[tuple[str, subprocess.Popen[str]]]:
 
 def test_ask_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, _ = served
-    result = run_kbchat(
+    result = cli(
         "ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "how", "much", "is", "the", "llama", "plan"
     )
     assert result.returncode == 0, result.stderr
@@ -45,7 +45,7 @@ def test_ask_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
 
 def test_filters_reach_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, _ = served
-    result = run_kbchat(
+    result = cli(
         "ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "--filter", "tag_names=Support", "llama"
     )
     assert "support answers within a day" in result.stdout and "$5" not in result.stdout
@@ -53,7 +53,7 @@ def test_filters_reach_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
 
 def test_serve_errors_reach_kbchat(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, _ = served
-    result = run_kbchat("ask", "--base-url", url, "--api-key", "wrong", "-t", "acme", "llama")
+    result = cli("ask", "--base-url", url, "--api-key", "wrong", "-t", "acme", "llama")
     assert (result.returncode, result.stderr) == (
         1,
         "kbchat: error: HTTP 401 Unauthorized: Invalid or missing API key\n",
@@ -62,7 +62,7 @@ def test_serve_errors_reach_kbchat(served: tuple[str, subprocess.Popen[str]]) ->
 
 def test_serve_logs_and_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, proc = served
-    run_kbchat("ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "llama")
+    cli("ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "llama")
     assert proc.stderr is not None
     logged = [proc.stderr.readline() for _ in range(2)]  # the start line, then the request's line
     proc.send_signal(signal.SIGINT)  # only now: the line is written after the client has its answer
@@ -74,19 +74,19 @@ def test_serve_logs_and_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Po
 
 
 def test_serve_refuses_an_open_host_without_a_key() -> None:
-    result = run_kbchat("serve", "--host", "0.0.0.0", "--port", "0")
+    result = cli("serve", "--host", "0.0.0.0", "--port", "0")
     assert result.returncode == 2 and "refusing to serve on 0.0.0.0 without --api-key" in result.stderr
 
 
 def test_demo_answers_a_question_with_no_setup() -> None:
-    result = run_kbchat("demo", "what", "does", "the", "premium", "plan", "include?")
+    result = cli("demo", "what", "does", "the", "premium", "plan", "include?")
     assert result.returncode == 0, result.stderr
     assert 'Customers often call Business "the premium plan"' in result.stdout
     assert result.stderr.startswith("kbchat demo: 12 sample documents of a fictional company")
 
 
 def test_demo_json_mode() -> None:
-    result = run_kbchat("demo", "--json", "refund policy")
+    result = cli("demo", "--json", "refund policy")
     lines = [json.loads(line) for line in result.stdout.splitlines()]
     assert {line["event"] for line in lines} == {"message"}
     assert "refunded in full within 30 days" in "".join(line["data"]["content"] for line in lines)
@@ -94,32 +94,32 @@ def test_demo_json_mode() -> None:
 
 def test_demo_ignores_the_users_settings() -> None:
     env = kbchat_env(KBCHAT_BASE_URL="https://unreachable.example", KBCHAT_TENANT="other", KBCHAT_API_KEY="k")
-    result = run_kbchat("demo", "is my data encrypted", env=env)
+    result = cli("demo", "is my data encrypted", env=env)
     assert result.returncode == 0 and "AES-256" in result.stdout
 
 
 def test_search_against_serve(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, _ = served
     args = ["search", "--base-url", url, "--api-key", "local-key", "-t", "acme"]
-    body = json.loads(run_kbchat(*args, "llama").stdout)
+    body = json.loads(cli(*args, "llama").stdout)
     assert body["total_found"] == 2 and {i["payload"]["document"] for i in body["items"]} == {
         "acme/plans.md",
         "acme/support.md",
     }
-    filtered = json.loads(run_kbchat(*args, "--filter", "tag_names=Support", "llama").stdout)
+    filtered = json.loads(cli(*args, "--filter", "tag_names=Support", "llama").stdout)
     assert [i["payload"]["document"] for i in filtered["items"]] == ["acme/support.md"]
-    missing = run_kbchat(*args, "--filter", "tag_names=Nothing", "llama")
+    missing = cli(*args, "--filter", "tag_names=Nothing", "llama")
     assert json.loads(missing.stdout) == {"items": [], "total_found": 0}
 
 
 def test_demo_refuses_answer_options_without_a_question() -> None:
-    result = run_kbchat("demo", "--json", "-o", "x.txt", input=b"")
+    result = cli("demo", "--json", "-o", "x.txt", input=b"")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("kbchat: error: --json, --output shape one answer: give a QUESTION")
 
 
 def test_serve_rejects_a_port_out_of_range() -> None:
-    result = run_kbchat("serve", "--port", "99999")
+    result = cli("serve", "--port", "99999")
     assert (result.returncode, result.stderr) == (
         2,
         "kbchat: error: --port takes 0 to 65535 (0 picks a free port), not 99999\n",

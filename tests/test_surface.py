@@ -8,10 +8,10 @@ import threading
 import pytest
 import responses
 
-from kbchat.client import KBClient
-from kbchat.config import Settings
+from kbchat.client import HTTPKB
 from kbchat.errors import BadResponse
-from tests.conftest import KEY, kbchat_env, run_kbchat
+from kbchat.settings import Settings
+from tests.conftest import KEY, cli, kbchat_env
 from tests.pty_screen import PtySession
 from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
 from tests.test_ask_e2e import read_some, start_kbchat
@@ -45,7 +45,7 @@ CHAT_BODY = {
 
 def test_search_prints_json_when_piped(server: ScriptedServer) -> None:
     server.queue(json_reply(200, SEARCH_BODY))
-    result = run_kbchat("search", *conn(server), "--limit", "5", "--filter", "tag_names=Plans", "team", "price")
+    result = cli("search", *conn(server), "--limit", "5", "--filter", "tag_names=Plans", "team", "price")
     assert result.returncode == 0, result.stderr
     assert json.loads(result.stdout) == SEARCH_BODY
     assert server.requests[0].path == SEARCH
@@ -58,7 +58,7 @@ def test_search_prints_json_when_piped(server: ScriptedServer) -> None:
 
 def test_search_min_score_drops_weak_hits(server: ScriptedServer) -> None:
     server.queue(json_reply(200, SEARCH_BODY))
-    result = run_kbchat("search", *conn(server), "--min-score", "0.6", "team")
+    result = cli("search", *conn(server), "--min-score", "0.6", "team")
     assert [i["score"] for i in json.loads(result.stdout)["items"]] == [0.91]
 
 
@@ -67,13 +67,13 @@ def test_search_min_score_drops_weak_hits(server: ScriptedServer) -> None:
     [(["--limit", "0", "q"], "--limit"), (["--min-score", "2", "q"], "--min-score"), ([" "], "empty query")],
 )
 def test_search_usage_errors(server: ScriptedServer, args: list[str], message: str) -> None:
-    result = run_kbchat("search", *conn(server), *args)
+    result = cli("search", *conn(server), *args)
     assert result.returncode == 2 and message in result.stderr and server.requests == []
 
 
 def test_search_http_error(server: ScriptedServer) -> None:
     server.queue(json_reply(400, {"detail": "Invalid filter: x"}))
-    result = run_kbchat("search", *conn(server), "q")
+    result = cli("search", *conn(server), "q")
     assert (result.returncode, result.stdout, result.stderr) == (
         1,
         "",
@@ -99,26 +99,26 @@ def test_search_table_on_a_terminal(server: ScriptedServer) -> None:
 
 def test_no_stream_plain_shows_only_the_answer(server: ScriptedServer) -> None:
     server.queue(json_reply(200, CHAT_BODY))
-    result = run_kbchat("ask", *conn(server), "--no-stream", "how much is team")
+    result = cli("ask", *conn(server), "--no-stream", "how much is team")
     assert (result.returncode, result.stdout) == (0, "Team costs **$29**.\n")
     assert server.requests[0].path == CHAT
 
 
 def test_no_stream_plain_with_sources(server: ScriptedServer) -> None:
     server.queue(json_reply(200, CHAT_BODY))
-    result = run_kbchat("ask", *conn(server), "--no-stream", "--sources", "how much is team")
+    result = cli("ask", *conn(server), "--no-stream", "--sources", "how much is team")
     assert result.stdout == "Team costs **$29**.\n\nSources:\n0.88  item-1  Team plan: $29 a user.\n"
 
 
 def test_no_stream_json_is_the_body(server: ScriptedServer) -> None:
     server.queue(json_reply(200, CHAT_BODY))
-    result = run_kbchat("ask", *conn(server), "--no-stream", "--json", "q")
+    result = cli("ask", *conn(server), "--no-stream", "--json", "q")
     assert json.loads(result.stdout) == CHAT_BODY
 
 
 def test_no_stream_errors(server: ScriptedServer) -> None:
     server.queue(json_reply(503, {"detail": "down"}, {"Retry-After": "0"}), json_reply(200, {"sources": []}))
-    result = run_kbchat("ask", *conn(server), "--no-stream", "q")
+    result = cli("ask", *conn(server), "--no-stream", "q")
     assert (result.returncode, result.stderr) == (1, "kbchat: error: the chat response has no answer\n")
 
 
@@ -153,7 +153,7 @@ def test_sources_never_delay_the_first_token(server: ScriptedServer) -> None:
 def test_sources_failing_is_only_a_warning(server: ScriptedServer) -> None:
     server.queue_for(STREAM, Reply([sse("Answer.")]))
     server.queue_for(SEARCH, json_reply(500, {"detail": "search is down"}))
-    result = run_kbchat("ask", *conn(server), "--sources", "--retries", "0", "q")
+    result = cli("ask", *conn(server), "--sources", "--retries", "0", "q")
     assert (result.returncode, result.stdout) == (0, "Answer.\n")
     assert result.stderr == "kbchat: warning: no closest passages: HTTP 500 Internal Server Error: search is down\n"
 
@@ -161,12 +161,12 @@ def test_sources_failing_is_only_a_warning(server: ScriptedServer) -> None:
 def test_sources_with_json_adds_one_line(server: ScriptedServer) -> None:
     server.queue_for(STREAM, Reply([sse("A")]))
     server.queue_for(SEARCH, json_reply(200, SEARCH_BODY))
-    lines = run_kbchat("ask", *conn(server), "--sources", "--json", "q").stdout.splitlines()
+    lines = cli("ask", *conn(server), "--sources", "--json", "q").stdout.splitlines()
     assert json.loads(lines[-1]) == {"event": "kbchat.sources", "data": SEARCH_BODY}
 
 
 def test_against_serve_end_to_end() -> None:
-    result = run_kbchat("demo", "--sources", "refund annual")
+    result = cli("demo", "--sources", "refund annual")
     assert result.returncode == 0
     assert "Closest passages" in result.stdout and "refunded in full" in result.stdout
     assert kbchat_env()  # the demo needs nothing from the environment
@@ -180,7 +180,7 @@ def test_client_search_and_chat_bodies() -> None:
     settings = Settings(base_url="https://kb.example", api_key="k", tenant="t")
     responses.post("https://kb.example/v1/kb/search", json={"response": SEARCH_BODY})
     responses.post("https://kb.example/v1/kb/chat", body="<html>", content_type="text/html")
-    kb = KBClient(settings)
+    kb = HTTPKB(settings)
     assert kb.search("q", {"tenant_id": "t"}, 3) == SEARCH_BODY
     with pytest.raises(BadResponse, match="expected JSON from /v1/kb/chat, but the server sent text/html"):
         kb.chat("q", {"tenant_id": "t"})

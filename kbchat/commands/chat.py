@@ -4,31 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from kbchat.commands.common import (
-    APIKey,
-    BaseURL,
-    Debug,
-    FilterOpt,
-    NoColor,
-    NoMarkdown,
-    Profile,
-    Retries,
-    Tenant,
-    Timeout,
-    Verbose,
-    ready_settings,
-    reported,
-)
+from kbchat.commands.options import Debug, NoColor, NoMarkdown, Verbose, with_connection
+from kbchat.settings import ConnectionOptions
 
 
+@with_connection
 def chat(
-    base_url: BaseURL = None,
-    api_key: APIKey = None,
-    tenant: Tenant = None,
-    filter: FilterOpt = None,
-    profile: Profile = None,
-    timeout: Timeout = None,
-    retries: Retries = None,
+    *,
+    connection: ConnectionOptions,
     no_markdown: NoMarkdown = False,
     no_color: NoColor = False,
     verbose: Verbose = False,
@@ -40,12 +23,16 @@ def chat(
     With stdin not a terminal, each non-empty line is a question, answered in plain text;
     the exit code is non-zero if any answer failed.
     """
-    from kbchat.render import Terminal
+    from kbchat.commands.options import ready_settings
+    from kbchat.commands.reporting import reported
+    from kbchat.kb import LaterKB
+    from kbchat.repl import run_chat
+    from kbchat.terminal import Terminal
+    from kbchat.trace import make_trace
 
     term = Terminal.from_std(no_color=no_color)
     with reported(debug):
-        settings = ready_settings(term.err, base_url, api_key, tenant, filter, profile, timeout, retries)
-        from kbchat.chat import run_chat
-
-        code = run_chat(settings, term, verbose=verbose, markdown=not no_markdown)
+        settings = ready_settings(connection, term.err)
+        with LaterKB(settings, make_trace(term.err, verbose)) as kb:
+            code = run_chat(settings, term, kb, markdown=not no_markdown)
     raise typer.Exit(code)

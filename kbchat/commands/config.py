@@ -8,16 +8,18 @@ from typing import Annotated, Any
 
 import typer
 
-from kbchat.commands.common import Profile, load_settings, reported
-from kbchat.config import ConnectionOptions, config_path, load_config
+from kbchat.commands.options import Profile, load_settings
+from kbchat.commands.reporting import reported
+from kbchat.config_file import config_path, load_config
+from kbchat.settings import ConnectionOptions
 
 config_app = typer.Typer(help="Read and write the config file.", rich_markup_mode=None, no_args_is_help=True)
 
 
-@config_app.command("show")
+@config_app.command("show", short_help="The settings in effect, and where each comes from.")
 def config_show(profile: Profile = None) -> None:
     """Show the settings in effect and where each comes from (the key masked)."""
-    from kbchat.config_edit import describe
+    from kbchat.config_file import describe
 
     with reported():
         settings = load_settings(ConnectionOptions(profile=profile), sys.stderr)
@@ -25,7 +27,7 @@ def config_show(profile: Profile = None) -> None:
         print("\n".join(describe(settings)))
 
 
-@config_app.command("set")
+@config_app.command("set", short_help="Set KEY in a profile (the key asked for unseen).")
 def config_set(
     key: Annotated[
         str, typer.Argument(help="base_url, api_key, tenant, timeout, retries, default_profile, filters.KEY")
@@ -45,8 +47,7 @@ def config_set(
     `kbchat config set api_key` asks for the key with echo off, so it stays out of
     your shell history; with stdin piped, it reads the key from its first line.
     """
-    from kbchat.config import save_config
-    from kbchat.config_edit import set_value
+    from kbchat.config_file import save_config, set_value
     from kbchat.safe import display_url
 
     with reported():
@@ -60,11 +61,10 @@ def config_set(
         print(f"{key} = {shown}  (profile {name}, {path})", file=sys.stderr)
 
 
-@config_app.command("unset")
+@config_app.command("unset", short_help="Remove KEY from a profile.")
 def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], profile: Profile = None) -> None:
     """Remove KEY from a profile of the config file."""
-    from kbchat.config import save_config
-    from kbchat.config_edit import unset_value
+    from kbchat.config_file import save_config, unset_value
 
     with reported():
         path = config_path(os.environ)
@@ -72,7 +72,7 @@ def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], 
         save_config(path, unset_value(config, _profile_name(profile, config), key))
 
 
-@config_app.command("path")
+@config_app.command("path", short_help="Print the config file's path.")
 def config_path_cmd() -> None:
     """Print the config file's path ($KBCHAT_CONFIG or the platform config dir)."""
     print(config_path(os.environ))
@@ -81,11 +81,11 @@ def config_path_cmd() -> None:
 def _read_secret(key: str) -> str:
     """The API key typed with echo off on a terminal, else the first line of stdin."""
     from kbchat.errors import UsageError
-    from kbchat.question import stdin_is_tty
+    from kbchat.terminal import isatty
 
     if key != "api_key":
         raise UsageError(f"no value: kbchat config set {key} VALUE")
-    if stdin_is_tty():
+    if isatty(sys.stdin):
         import getpass
 
         value = getpass.getpass("API key (typing is not shown): ")

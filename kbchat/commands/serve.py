@@ -8,7 +8,7 @@ from typing import Annotated
 
 import typer
 
-from kbchat.commands.common import (
+from kbchat.commands.options import (
     JSON,
     Debug,
     NoColor,
@@ -20,10 +20,7 @@ from kbchat.commands.common import (
     Rich,
     Sources,
     Verbose,
-    choose_mode,
-    reported,
 )
-from kbchat.errors import UsageError
 
 DEMO_TENANT = "demo"
 
@@ -73,6 +70,7 @@ def serve(
     """
     import signal
 
+    from kbchat.commands.reporting import reported
     from kbchat.server.run import SAMPLE_DOCS, start_server, stop
 
     with reported(debug):
@@ -116,11 +114,16 @@ def demo(
     fictional company, then answers QUESTION, or opens the chat (with stdin piped,
     one question per line).
     """
-    from kbchat.config import Settings
-    from kbchat.render import Mode, Terminal
+    from kbchat.commands.options import choose_mode
+    from kbchat.commands.reporting import reported
+    from kbchat.errors import UsageError
+    from kbchat.render import Mode
     from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.settings import Settings
+    from kbchat.terminal import Terminal
 
     term = Terminal.from_std(no_color=no_color)
+    code = 0
     with reported(debug):
         mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
         one_answer = {"--rich": rich, "--plain": plain, "--json": json, "--output": output, "--no-stream": no_stream,
@@ -135,21 +138,24 @@ def demo(
         serve_in_background(server)
         try:
             settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT)
+            settings.keep_secrets()
             count = server.index.stats()["documents"]
             print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
                   "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
             if not question:
-                from kbchat.chat import run_chat
+                from kbchat.kb import LaterKB
+                from kbchat.repl import run_chat
+                from kbchat.trace import make_trace
 
-                code = run_chat(settings, term, verbose=verbose, markdown=not no_markdown)
+                with LaterKB(settings, make_trace(term.err, verbose)) as kb:
+                    code = run_chat(settings, term, kb, markdown=not no_markdown)
             else:
-                from kbchat.ask import run_ask
+                from kbchat.commands.ask import answer_one
                 from kbchat.question import build_question, read_stdin
 
-                text = build_question(question, read_stdin(question))
-                run_ask(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
-                        no_stream=no_stream, sources=sources)  # fmt: skip
-                code = 0
+                text = build_question(question, read_stdin(question, term))
+                answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
+                           no_stream=no_stream, sources=sources)  # fmt: skip
         finally:
             stop(server)
     raise typer.Exit(code)

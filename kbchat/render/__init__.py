@@ -1,15 +1,18 @@
-"""One renderer interface over every output mode; the mode is chosen once, here."""
+"""One renderer interface over every output mode; the mode is chosen once, here.
+
+A renderer consumes an exchange's events and returns its Answer. Ctrl-C while it draws
+marks the answer cancelled (the partial answer stays shown); it never raises for it.
+"""
 
 from __future__ import annotations
 
 import enum
-import os
-import sys
-from collections.abc import Iterable
-from dataclasses import dataclass
-from typing import Protocol, TextIO
+from collections.abc import Callable, Iterable
+from typing import Protocol
 
-from kbchat.events import Answer, KBEvent
+from kbchat.events import Answer, KBEvent, Notice, Sources
+from kbchat.safe import one_line
+from kbchat.terminal import Terminal
 
 
 class Mode(enum.Enum):
@@ -19,33 +22,14 @@ class Mode(enum.Enum):
     JSON = "json"
 
 
-@dataclass(frozen=True)
-class Terminal:
-    """Where output goes and what it is; built in the command, never at import."""
-
-    out: TextIO
-    err: TextIO
-    is_tty: bool
-    err_is_tty: bool = False
-    color: bool = True
-
-    @classmethod
-    def from_std(cls, no_color: bool = False) -> Terminal:
-        return cls(
-            out=sys.stdout,
-            err=sys.stderr,
-            is_tty=_isatty(sys.stdout),
-            err_is_tty=_isatty(sys.stderr),
-            color=not no_color and not os.environ.get("NO_COLOR") and os.environ.get("TERM") != "dumb",
-        )
-
-
 class Renderer(Protocol):
+    marks_cancel: bool  # whether a cancelled answer shows `[cancelled]` where it stopped
+
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
         """Consume the events, showing the answer as it arrives, folding them into `answer`.
 
         Passing an Answer in lets the caller keep what arrived even when rendering
-        ends in an exception (Ctrl-C, a broken stream).
+        ends in an exception (a broken stream).
         """
         ...
 
@@ -56,24 +40,44 @@ def resolve_mode(mode: Mode, term: Terminal) -> Mode:
     return mode
 
 
-def make_renderer(mode: Mode, term: Terminal, markdown: bool = True) -> Renderer:
-    """The renderer for a mode; AUTO means rich on a terminal, plain otherwise."""
-    from kbchat.render.jsonl import JSONLinesRenderer
-    from kbchat.render.plain import PlainRenderer
+def make_renderer(mode: Mode, term: Terminal, markdown: bool = True, sources: bool = False) -> Renderer:
+    """The renderer for a mode; AUTO means rich on a terminal, plain otherwise.
 
+    `sources`: plain output lists sources too (rich always draws them, --json prints them).
+    """
     mode = resolve_mode(mode, term)
     if mode is Mode.JSON:
+        from kbchat.render.jsonl import JSONLinesRenderer
+
         return JSONLinesRenderer(term)
-    if mode is Mode.RICH and os.environ.get("TERM") != "dumb":
+    if mode is Mode.RICH and not term.dumb:
         from kbchat.render.rich import RichRenderer
 
         return RichRenderer(term, markdown=markdown)
+    from kbchat.render.plain import PlainRenderer
+
     # A dumb terminal gets the text as it arrives, made safe, with a visible [cancelled].
-    return PlainRenderer(term, safe=term.is_tty, mark_cancel=mode is Mode.RICH)
+    return PlainRenderer(term, safe=term.is_tty, mark_cancel=mode is Mode.RICH, sources=sources or mode is Mode.RICH)
 
 
-def _isatty(stream: TextIO | None) -> bool:
+def consume(events: Iterable[KBEvent], handle: Callable[[KBEvent], None], answer: Answer) -> None:
+    """Hand each event to `handle`; Ctrl-C marks the answer cancelled; the stream is closed either way."""
+    iterator = iter(events)
     try:
-        return stream is not None and stream.isatty()
-    except (AttributeError, ValueError):
-        return False
+        for event in iterator:
+            handle(event)
+    except KeyboardInterrupt:
+        answer.cancelled = True
+    finally:
+        close = getattr(iterator, "close", None)
+        if close is not None:
+            close()
+
+
+def is_after(event: KBEvent) -> bool:
+    """Sources and notices are drawn once the answer is out."""
+    return type(event) is Sources or type(event) is Notice
+
+
+def say_notice(term: Terminal, notice: Notice) -> None:
+    print(f"kbchat: warning: {one_line(notice.text)}", file=term.err, flush=True)

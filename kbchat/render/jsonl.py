@@ -5,13 +5,16 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from kbchat.events import Answer, Done, KBEvent, NotJSON, Pause
-from kbchat.render import Terminal
+from kbchat.events import Answer, Done, KBEvent, Notice, NotJSON, Pause, Sources
+from kbchat.render import consume, say_notice
 from kbchat.safe import json_safe
+from kbchat.terminal import Terminal
 
 
 class JSONLinesRenderer:
     """JSON Lines for `jq`: every JSON event, known kind or not; [DONE] is not JSON."""
+
+    marks_cancel = False
 
     def __init__(self, term: Terminal) -> None:
         self.term = term
@@ -20,22 +23,30 @@ class JSONLinesRenderer:
         answer = Answer() if answer is None else answer
         out = self.term.out
         clean = json_safe if self.term.is_tty else None  # piped: byte for byte, as the server sent it
-        try:
-            for event in events:
-                kind = type(event)
-                if kind is Pause:
-                    out.flush()
-                    continue
+
+        def write(raw: str) -> None:
+            out.write((clean(raw) if clean else raw) + "\n")
+
+        def handle(event: KBEvent) -> None:
+            kind = type(event)
+            if kind is Pause:
+                out.flush()
+            elif kind is Notice:
+                say_notice(self.term, event)  # type: ignore[arg-type]
+            elif kind is Sources:
+                if event.raw:  # type: ignore[union-attr]
+                    write(event.raw)  # type: ignore[union-attr]
+            else:
                 answer.apply(event)
                 if kind is Done or kind is NotJSON:
-                    continue
-                raw = event.raw  # type: ignore[union-attr]  # Pause was skipped above
+                    return
+                raw = event.raw  # type: ignore[union-attr]
                 if "\n" in raw or "\r" in raw:  # several data: lines; keep it one line
                     raw = json.dumps(json.loads(raw), ensure_ascii=False, separators=(",", ":"))
-                out.write((clean(raw) if clean else raw) + "\n")
-        except KeyboardInterrupt:
-            answer.cancelled = True
-            raise
+                write(raw)
+
+        try:
+            consume(events, handle, answer)
         finally:
             out.flush()
         return answer

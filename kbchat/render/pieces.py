@@ -26,7 +26,7 @@ from kbchat.render.blocks import alignments, split_cells
 
 CODE_THEME = "monokai"
 COLUMN_GAP = 2  # spaces between table columns, as Rich's Markdown tables have
-MIN_COLUMN = 12  # a streamed table's column holds at least a long word, when the screen has room
+TABLE_COLUMN = 30  # a streamed table is this wide a column (or twice its first rows), within the screen
 
 # One parser for every block: Rich's Markdown builds one per call, with HTML on.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
@@ -90,8 +90,8 @@ class TableLines:
     """A Markdown table drawn row by row on columns fixed by its first row, so rows never shift.
 
     Rich sizes a table's columns by all of its rows, which a stream does not have yet.
-    Here the header and the first row decide: each column gets its width in them and as
-    much again, within the screen; longer cells later wrap inside their column.
+    Here the header and the first row decide (see column_widths); longer cells later wrap
+    inside their column.
     Until the first row is complete the layout follows it as it is typed.
     """
 
@@ -139,21 +139,22 @@ class TableLines:
 
 
 def column_widths(natural: list[int], screen: int) -> list[int]:
-    """Each column twice as wide as its widest cell so far (at least a long word's 12), within the screen."""
+    """Columns for cells `natural` wide so far: each gets its width and an equal share of the rest.
+
+    The table is twice as wide as its first rows need, or TABLE_COLUMN a column, within the
+    screen. An equal share (not one in proportion) because a first row says little about
+    which column will hold the long cells later.
+    """
     count = len(natural)
     natural = [max(3, width) for width in natural]
     room = max(3 * count, screen - COLUMN_GAP * (count - 1))
-    wanted = [max(MIN_COLUMN, 2 * width) for width in natural]
-    if sum(wanted) <= room:
-        return wanted
-    if sum(natural) <= room:  # the natural widths fit: share what is left in proportion
-        extra = room - sum(natural)
-        total = sum(natural)
-        widths = [width + extra * width // total for width in natural]
-    else:
+    if sum(natural) > room:  # too wide already: shrink in proportion
         widths = [max(3, width * room // sum(natural)) for width in natural]
-    widths[widths.index(max(widths))] += room - sum(widths)  # what rounding left goes to the widest
-    return widths
+        widths[widths.index(max(widths))] += room - sum(widths)
+        return widths
+    target = min(room, max(2 * sum(natural), TABLE_COLUMN * count))
+    share, rest = divmod(target - sum(natural), count)
+    return [width + share + (index < rest) for index, width in enumerate(natural)]
 
 
 class SegmentLines:

@@ -21,13 +21,13 @@ from rich.spinner import Spinner
 from rich.style import Style
 from rich.text import Text
 
-from kbchat.events import Answer, Content, KBEvent, Pause
-from kbchat.render import Terminal
+from kbchat.events import Answer, Content, KBEvent, Notice, Pause, Sources
+from kbchat.render import consume, is_after, say_notice
 from kbchat.render.blocks import BlockSplitter, Piece
 from kbchat.render.calm import calm_tail
 from kbchat.render.pieces import CodeLines, SegmentLines, TableLines, markdown_lines, trim_right
 from kbchat.safe import terminal_safe
-from kbchat.terminal import ignoring_ctrl_c, quiet_keyboard
+from kbchat.terminal import Terminal, ignoring_ctrl_c, quiet_keyboard
 
 CURSOR = "█"  # a full block: nothing Rich draws for Markdown (a quote's bar is ▌), so never taken for text
 FRAME = 1 / 30  # at most 30 frames a second; a pending change is drawn within one frame
@@ -58,6 +58,8 @@ def make_console(term: Terminal) -> Console:
 class RichRenderer:
     """The answer rendered live on a terminal."""
 
+    marks_cancel = True
+
     def __init__(self, term: Terminal, markdown: bool = True, clock: Clock = time.monotonic) -> None:
         self.term = term
         self.markdown = markdown
@@ -66,21 +68,31 @@ class RichRenderer:
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
         answer = Answer() if answer is None else answer
         view = LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty)
+        after: list[KBEvent] = []
+
+        def handle(event: KBEvent) -> None:
+            kind = type(event)
+            if kind is Content:
+                view.append(terminal_safe(answer.apply(event)))
+            elif is_after(event):
+                after.append(event)
+            elif kind is not Pause:
+                answer.apply(event)
+
         with quiet_keyboard(self.term):
             view.start()
             try:
-                for event in events:
-                    kind = type(event)
-                    if kind is Content:
-                        view.append(terminal_safe(answer.apply(event)))
-                    elif kind is not Pause:
-                        answer.apply(event)
-            except KeyboardInterrupt:
-                answer.cancelled = True
-                raise
+                consume(events, handle, answer)
             finally:
                 with ignoring_ctrl_c():
                     view.stop(cancelled=answer.cancelled)
+        for event in after:
+            if isinstance(event, Sources):
+                from kbchat.render.table import print_passages
+
+                print_passages(self.term, event.passages, event.query, event.title)
+            elif isinstance(event, Notice):
+                say_notice(self.term, event)
         return answer
 
 

@@ -3,16 +3,17 @@
 from __future__ import annotations
 
 from collections.abc import Sequence
+from typing import Any
 
 from rich import box
 from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kbchat.passages import Passage, query_terms, snippet
-from kbchat.render import Terminal
+from kbchat.passages import Passage, from_search_item, query_terms, snippet
 from kbchat.render.rich import make_console
-from kbchat.safe import terminal_safe
+from kbchat.safe import json_safe, terminal_safe
+from kbchat.terminal import Terminal
 
 
 def score_style(score: float | None) -> str:
@@ -74,8 +75,9 @@ def plain_passages(passages: Sequence[Passage], query: str, title: str) -> str:
     return "\n".join(lines) + "\n"
 
 
-def print_search(term: Terminal, passages: Sequence[Passage], query: str, total: int | None) -> None:
-    """Search results as a table, with how many there were in all."""
+def print_search(term: Terminal, items: Sequence[Any], query: str, total: Any) -> None:
+    """Search results (the API's `items`) as a table, with how many there were in all."""
+    passages = [from_search_item(item) for item in items]
     console = make_console(term)
     if not passages:
         console.print(Text("No passages match.", style="dim"))
@@ -83,3 +85,11 @@ def print_search(term: Terminal, passages: Sequence[Passage], query: str, total:
     console.print(passages_table(passages, query))
     found = f" of {total} found" if isinstance(total, int) and total > len(passages) else ""
     console.print(Text(f"{len(passages)} shown{found}", style="dim"))
+
+
+def print_search_json(term: Terminal, body: dict[str, Any]) -> None:
+    """The search response as indented JSON; on a terminal, controls inside strings escaped."""
+    import json
+
+    text = json.dumps(body, ensure_ascii=False, indent=2)
+    print(json_safe(text) if term.is_tty else text, file=term.out)

@@ -21,12 +21,12 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
 from kbchat import __version__
-from kbchat.config import FILTER_KEYS, LIST_FILTER_KEYS
 from kbchat.safe import one_line
 from kbchat.server.answer import compose_answer, pieces
 from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
 from kbchat.server.index import Index
 from kbchat.sse import encode_event
+from kbchat.wire import FILTER_KEYS, LIST_FILTER_KEYS
 
 MAX_BODY = 1 << 20
 MAX_DEPTH = 32  # JSON nesting accepted in a body; the API's bodies are three levels deep

@@ -9,13 +9,13 @@ import threading
 from pathlib import Path
 from typing import TextIO
 
-from kbchat.config import is_loopback
 from kbchat.errors import KBChatError, UsageError
 from kbchat.safe import keep_secret, one_line
 from kbchat.server.app import DEFAULT_PACE, KBServer
 from kbchat.server.connections import MAX_CONNECTIONS
 from kbchat.server.folder import Warn
 from kbchat.server.index import Index, default_db_path
+from kbchat.settings import is_loopback
 
 SAMPLE_DOCS = Path(__file__).parent / "sample"
 DEFAULT_PORT = 8765

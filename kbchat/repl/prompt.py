@@ -12,8 +12,8 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
-from kbchat.config import FILTER_KEYS
-from kbchat.repl import COMMANDS
+from kbchat.repl.session import COMMANDS
+from kbchat.wire import FILTER_KEYS
 
 
 class KeylessHistory(FileHistory):

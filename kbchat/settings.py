@@ -1,22 +1,20 @@
-"""Settings from option > environment variable > config profile > default.
+"""Settings from option > environment variable > config profile > default. Pure.
 
-The config file is TOML: top-level `default_profile`, then `[profiles.NAME]` tables
-with `base_url`, `api_key`, `tenant`, `timeout`, `retries` and a `filters` table.
+The profile comes from the config file (see config_file): top-level `default_profile`,
+then `[profiles.NAME]` tables with `base_url`, `api_key`, `tenant`, `timeout`, `retries`
+and a `filters` table.
 """
 
 from __future__ import annotations
 
-import contextlib
-import os
 import re
-import stat
 from collections.abc import Mapping
 from dataclasses import dataclass, field
-from pathlib import Path
 from typing import Any
 
 from kbchat.errors import ConfigError, UsageError
 from kbchat.safe import display_url
+from kbchat.wire import FILTER_KEYS, LIST_FILTER_KEYS
 
 DEFAULT_BASE_URL = "https://api-integrations.snackprompt.com"
 DEFAULT_TIMEOUT = 60.0
@@ -25,11 +23,6 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_PROFILE = "default"
 
-FILTER_KEYS = (
-    "tenant_id", "elemental_id", "user_id", "tag_ids", "tag_names",
-    "source", "type_name", "category_name",
-)  # fmt: skip
-LIST_FILTER_KEYS = frozenset({"tag_ids", "tag_names"})
 PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries")
 TEXT_KEYS = frozenset({"base_url", "api_key", "tenant"})
 ENV_VARS = {
@@ -76,6 +69,20 @@ class Settings:
     def request_filters(self) -> dict[str, Any]:
         """The API's `filters` object: the tenant first, then the others."""
         return {"tenant_id": self.tenant, **self.filters}
+
+    def keep_secrets(self) -> None:
+        """The key and a password in the base URL are masked in every diagnostic from now on."""
+        from urllib.parse import unquote, urlsplit
+
+        from kbchat.safe import keep_secret
+
+        keep_secret(self.api_key)
+        try:
+            password = urlsplit(self.base_url).password
+        except ValueError:
+            password = None
+        keep_secret(password)
+        keep_secret(unquote(password or ""))
 
     def check_ready(self) -> None:
         """Refuse, before any connection, what cannot work or would leak the key."""
@@ -254,67 +261,6 @@ def _from(origin: str) -> str:
 
 def _optional_str(value: Any) -> str | None:
     return None if value is None or value == "" else str(value)
-
-
-def config_path(env: Mapping[str, str]) -> Path:
-    """$KBCHAT_CONFIG, else the platform's user config dir."""
-    if env.get("KBCHAT_CONFIG"):
-        return Path(env["KBCHAT_CONFIG"]).expanduser()
-    from platformdirs import user_config_path
-
-    return user_config_path("kbchat", appauthor=False) / "config.toml"
-
-
-def load_config(path: Path) -> dict[str, Any]:
-    """The parsed file, or {} when there is none."""
-    import tomllib  # imported here: --help and shell completion never read the file
-
-    try:
-        with path.open("rb") as file:
-            return tomllib.load(file)
-    except FileNotFoundError:
-        return {}
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
-    except UnicodeDecodeError:
-        raise ConfigError(f"config file {path} is not valid TOML: it is not UTF-8 text") from None
-    except RecursionError:
-        raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
-    except OSError as err:
-        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
-
-
-def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
-    """A warning when the file holds a key and others may read it."""
-    profiles = config.get("profiles")
-    tables = profiles.values() if isinstance(profiles, dict) else ()
-    holds_key = any(isinstance(table, dict) and table.get("api_key") for table in tables)
-    try:
-        mode = path.stat().st_mode
-    except OSError:
-        return None
-    if holds_key and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return f"warning: {path} holds an API key and is readable by others; run: chmod 600 {path}"
-    return None
-
-
-def save_config(path: Path, config: Mapping[str, Any]) -> None:
-    """Write atomically with mode 0600: the file may hold a key."""
-    import tomli_w
-
-    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
-    try:
-        path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with os.fdopen(fd, "wb") as file:
-            tomli_w.dump(dict(config), file)
-        os.chmod(temp, 0o600)
-        os.replace(temp, path)
-    except OSError as err:
-        raise ConfigError(f"cannot write config file {path}: {err.strerror or err}") from None
-    finally:
-        with contextlib.suppress(OSError):
-            temp.unlink()
 
 
 def mask_key(key: str | None) -> str:

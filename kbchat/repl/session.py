@@ -1,7 +1,7 @@
-"""The chat loop: questions and slash commands. Input and answering are passed in.
+"""The chat's session: questions and slash commands. Pure: input and answering are passed in.
 
-Each question is independent (the API keeps no conversation); the session keeps
-only what the user set (tenant, filters, Markdown) and the transcript for /save.
+Each question is independent (the API keeps no conversation); the session keeps only
+what the user set (tenant, filters, Markdown) and the transcript for /save.
 """
 
 from __future__ import annotations
@@ -13,10 +13,12 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TextIO
 
-from kbchat.config import FILTER_KEYS, Settings, add_filter, check_filter_key
-from kbchat.errors import Cancelled, KBChatError, UsageError
+from kbchat.errors import KBChatError, UsageError
 from kbchat.events import Answer
+from kbchat.exchange import outcome
 from kbchat.safe import one_line
+from kbchat.settings import Settings, add_filter, check_filter_key
+from kbchat.wire import FILTER_KEYS
 
 COMMANDS = {
     "help": "list the commands",
@@ -31,7 +33,8 @@ COMMANDS = {
     "markdown": "/markdown on|off: render answers as Markdown, or show them literally",
 }
 
-AskFn = Callable[[str, Settings, Answer, bool], None]
+AskFn = Callable[[str, Settings, bool, Answer], Answer]  # question, settings, Markdown on → the answer shown
+CANCELLED = 130
 
 
 @dataclass(frozen=True)
@@ -71,6 +74,7 @@ class ChatSession:
     err: TextIO
     clear_screen: Callable[[], None] = lambda: None
     markdown: bool = True
+    scripted: bool = False  # stdin piped: failures add up to the exit code, Ctrl-C stops the run
     transcript: list[Turn] = field(default_factory=list)
     exit_code: int = 0
 
@@ -79,28 +83,38 @@ class ChatSession:
         command = parse_command(line)
         if command is None:
             question = line.strip().removeprefix("/") if line.strip().startswith("//") else line.strip()
-            if question:
-                self.ask_question(question)
-            return True
+            return self.ask_question(question) if question else True
         try:
             return self.run_command(command)
         except UsageError as err:
-            self.say(f"kbchat: error: {err}")
-            self.exit_code = max(self.exit_code, err.exit_code)
+            self.say(f"kbchat: error: {one_line(str(err))}")
+            self.failed(err.exit_code)
             return True
 
-    def ask_question(self, question: str) -> None:
+    def ask_question(self, question: str) -> bool:
+        """Ask, show, remember; False when the run must stop (Ctrl-C in a scripted chat)."""
         answer = Answer(keep_text=True)
         note = ""
         try:
-            self.ask(question, self.settings, answer, self.markdown)
-        except Cancelled:
-            note = "cancelled"
+            answer = self.ask(question, self.settings, self.markdown, answer)
+            if answer.cancelled:
+                note = "cancelled"
+            elif problem := outcome(answer):
+                raise problem
         except KBChatError as err:
             note = one_line(str(err))
             self.say(f"kbchat: error: {note}")
-            self.exit_code = max(self.exit_code, err.exit_code)
+            self.failed(err.exit_code)
         self.transcript.append(Turn(question, answer.text, note))
+        if answer.cancelled and self.scripted:
+            self.failed(CANCELLED)
+            return False
+        return True
+
+    def failed(self, code: int) -> None:
+        """A scripted chat's exit code says the worst that happened; a person saw each error as it came."""
+        if self.scripted:
+            self.exit_code = max(self.exit_code, code)
 
     def run_command(self, command: Command) -> bool:
         name, arg = command.name, command.arg
@@ -121,14 +135,15 @@ class ChatSession:
         elif name == "retry":
             if not self.transcript:
                 raise UsageError("nothing to retry yet")
-            self.ask_question(self.transcript[-1].question)
+            return self.ask_question(self.transcript[-1].question)
         elif name == "save":
             self.save(arg)
         elif name == "markdown":
-            if arg not in ("on", "off"):
+            if arg not in ("", "on", "off"):
                 raise UsageError("/markdown on or /markdown off")
-            self.markdown = arg == "on"
-            self.say(f"Markdown rendering {arg}")
+            if arg:
+                self.markdown = arg == "on"
+            self.say(f"Markdown rendering {'on' if self.markdown else 'off'}")
         else:
             raise UsageError(f"unknown command /{name}{suggest(name)}")
         return True

@@ -1,12 +1,22 @@
-"""Pure edits of the config data for `kbchat config set|unset|show`."""
+"""The config file: where it is, reading it, writing it safely, and the edits of `kbchat config`.
+
+TOML at $KBCHAT_CONFIG, else the platform's user config dir. Written atomically with
+mode 0600 (it may hold a key); a key in a file others can read is warned about.
+"""
 
 from __future__ import annotations
 
+import contextlib
 import copy
+import os
+import stat
+from collections.abc import Mapping
+from pathlib import Path
 from typing import Any
 
-from kbchat.config import (
-    LIST_FILTER_KEYS,
+from kbchat.errors import ConfigError, UsageError
+from kbchat.safe import display_url
+from kbchat.settings import (
     PROFILE_KEYS,
     Settings,
     check_api_key,
@@ -16,10 +26,70 @@ from kbchat.config import (
     to_retries,
     to_timeout,
 )
-from kbchat.errors import ConfigError, UsageError
-from kbchat.safe import display_url
+from kbchat.wire import LIST_FILTER_KEYS
 
 SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
+
+
+def config_path(env: Mapping[str, str]) -> Path:
+    """$KBCHAT_CONFIG, else the platform's user config dir."""
+    if env.get("KBCHAT_CONFIG"):
+        return Path(env["KBCHAT_CONFIG"]).expanduser()
+    from platformdirs import user_config_path
+
+    return user_config_path("kbchat", appauthor=False) / "config.toml"
+
+
+def load_config(path: Path) -> dict[str, Any]:
+    """The parsed file, or {} when there is none."""
+    import tomllib  # imported here: --help and shell completion never read the file
+
+    try:
+        with path.open("rb") as file:
+            return tomllib.load(file)
+    except FileNotFoundError:
+        return {}
+    except tomllib.TOMLDecodeError as err:
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
+    except UnicodeDecodeError:
+        raise ConfigError(f"config file {path} is not valid TOML: it is not UTF-8 text") from None
+    except RecursionError:
+        raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
+    except OSError as err:
+        raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+
+
+def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
+    """A warning when the file holds a key and others may read it."""
+    profiles = config.get("profiles")
+    tables = profiles.values() if isinstance(profiles, dict) else ()
+    holds_key = any(isinstance(table, dict) and table.get("api_key") for table in tables)
+    try:
+        mode = path.stat().st_mode
+    except OSError:
+        return None
+    if holds_key and mode & (stat.S_IRWXG | stat.S_IRWXO):
+        return f"warning: {path} holds an API key and is readable by others; run: chmod 600 {path}"
+    return None
+
+
+def save_config(path: Path, config: Mapping[str, Any]) -> None:
+    """Write atomically with mode 0600: the file may hold a key."""
+    import tomli_w
+
+    temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
+    try:
+        path.parent.mkdir(parents=True, exist_ok=True)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        with os.fdopen(fd, "wb") as file:
+            tomli_w.dump(dict(config), file)
+        os.chmod(temp, 0o600)
+        os.replace(temp, path)
+    except OSError as err:
+        raise ConfigError(f"cannot write config file {path}: {err.strerror or err}") from None
+    finally:
+        with contextlib.suppress(OSError):
+            temp.unlink()
 
 
 def set_value(config: dict[str, Any], profile: str, key: str, value: str) -> dict[str, Any]:

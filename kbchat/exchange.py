@@ -1,0 +1,139 @@
+"""One exchange: a question put to the knowledge base, its answer shown as it arrives.
+
+    question → KB (client → sse → events) → renderer → terminal
+
+This module only decides which events an exchange has: the answer's (streamed, or the
+chat body at once), then its sources. The renderer draws them all, sources and notices
+included, and returns the Answer; `outcome` says what that answer means for the exit.
+"""
+
+from __future__ import annotations
+
+import json
+import threading
+from collections.abc import Iterable, Iterator
+from concurrent.futures import Future
+from dataclasses import dataclass
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kbchat.errors import BadResponse, KBChatError, StreamIncomplete
+from kbchat.events import Answer, Content, Done, KBEvent, Notice, Pause, Sources
+from kbchat.passages import from_chat_source, from_search_item
+from kbchat.safe import one_line
+
+if TYPE_CHECKING:
+    from kbchat.kb import KB
+    from kbchat.render import Renderer
+
+SOURCES_LIMIT = 5
+SOURCES = "Sources"
+CLOSEST = "Closest passages (a search for the same question, not the answer's own citations)"
+
+
+@dataclass(frozen=True)
+class Question:
+    """What to ask, and which way."""
+
+    text: str
+    filters: dict[str, Any]
+    no_stream: bool = False  # ask /v1/kb/chat: the whole answer at once, with its sources
+    closest: bool = False  # while streaming, search for the closest passages beside it
+    wait: float = 60.0  # how long the answer's end waits for that search
+
+
+def exchange(
+    kb: KB,
+    question: Question,
+    renderer: Renderer,
+    side: KB | None = None,
+    copy_to: TextIO | None = None,
+    answer: Answer | None = None,
+) -> Answer:
+    """Show one answer; the Answer says how it ended. `side` runs the closest-passages search."""
+    events = answer_events(kb, question, side)
+    if copy_to is not None:
+        events = copy_content(events, copy_to)
+    return renderer.render(events, answer)
+
+
+def answer_events(kb: KB, question: Question, side: KB | None = None) -> Iterator[KBEvent]:
+    """The answer's events, then its sources (asked for when rendering starts, so a spinner shows)."""
+    if question.no_stream:
+        yield from chat_events(kb.chat(question.text, question.filters), question.text)
+        return
+    closest = search_beside(side, question) if question.closest and side is not None else None
+    yield from kb.stream_chat(question.text, question.filters)
+    if closest is not None:
+        yield closest_event(closest, question)
+
+
+def chat_events(body: dict[str, Any], query: str) -> Iterator[KBEvent]:
+    """/v1/kb/chat's body as the events of an answer, then its sources."""
+    text = body.get("answer")
+    if not isinstance(text, str):
+        raise BadResponse("the chat response has no answer")
+    yield Content(text, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
+    yield Done()
+    passages = tuple(from_chat_source(source) for source in _list(body.get("sources")))
+    yield Sources(SOURCES, query, passages, raw="")  # --json printed them with the body
+
+
+def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
+    """The stream carries no sources: search at the same moment, on its own connection.
+
+    A daemon thread completes the future, so a search still waiting when the user leaves
+    (Ctrl-C, an error) never holds the exit up.
+    """
+    future: Future[dict[str, Any]] = Future()
+
+    def run() -> None:
+        try:
+            future.set_result(side.search(question.text, question.filters, SOURCES_LIMIT))
+        except BaseException as err:
+            future.set_exception(err)
+
+    threading.Thread(target=run, name="kbchat-closest", daemon=True).start()
+    return future
+
+
+def closest_event(closest: Future[dict[str, Any]], question: Question) -> KBEvent:
+    """The search's passages, or a notice that they could not be had (the answer's exit stands)."""
+    try:
+        body = closest.result(timeout=question.wait)
+    except TimeoutError:
+        return Notice(f"no closest passages: no answer within {question.wait:g} s")
+    except KBChatError as err:
+        return Notice(f"no closest passages: {one_line(str(err))}")
+    passages = tuple(from_search_item(item) for item in _list(body.get("items")))
+    raw = json.dumps({"event": "kbchat.sources", "data": body}, ensure_ascii=False)
+    return Sources(CLOSEST, question.text, passages, raw)
+
+
+def copy_content(events: Iterable[KBEvent], file: TextIO) -> Iterator[KBEvent]:
+    """Pass events on while writing their content to `file` (for -o FILE): the plain answer."""
+    answer = Answer()
+    try:
+        for event in events:
+            kind = type(event)
+            if kind is Content:
+                file.write(answer.apply(event))
+            elif kind is Pause:
+                file.flush()
+            yield event
+    finally:
+        if answer.needs_newline:
+            file.write("\n")
+        file.flush()
+
+
+def outcome(answer: Answer) -> KBChatError | None:
+    """What went wrong with an answer that was shown: error events, or no [DONE]; None if nothing."""
+    if answer.errors:
+        return KBChatError("; ".join(answer.errors) + ("" if answer.finished else " (and the stream ended early)"))
+    if not answer.finished:
+        return StreamIncomplete()
+    return None
+
+
+def _list(value: Any) -> list[Any]:
+    return value if isinstance(value, list) else []

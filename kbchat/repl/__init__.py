@@ -1,0 +1,72 @@
+"""The chat: one question after another, on one connection to the knowledge base.
+
+    session.py   what the chat remembers, its slash commands (pure)
+    prompt.py    the prompt a person types at (prompt_toolkit)
+
+On a terminal the answers are drawn live; with stdin piped each non-empty line is a
+question (or a slash command) answered in plain text, and the exit code adds up.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from typing import TYPE_CHECKING, TextIO
+from urllib.parse import urlsplit
+
+from kbchat.events import Answer
+from kbchat.repl.session import ChatSession, run_loop
+from kbchat.safe import display_url
+from kbchat.settings import DEFAULT_PROFILE, Settings
+from kbchat.terminal import Terminal, quiet_keyboard
+
+if TYPE_CHECKING:
+    from kbchat.kb import KB
+
+
+def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) -> int:
+    """Chat until Ctrl-D, /exit or the end of piped input; the exit code."""
+    from kbchat.exchange import Question, exchange
+    from kbchat.render import Mode, make_renderer
+
+    mode = Mode.AUTO if term.stdin_is_tty else Mode.PLAIN
+
+    def ask(question: str, current: Settings, use_markdown: bool, answer: Answer) -> Answer:
+        renderer = make_renderer(mode, term, markdown=use_markdown)
+        asked = Question(question, current.request_filters(), wait=current.timeout)
+        return exchange(kb, asked, renderer, answer=answer)
+
+    session = ChatSession(settings, ask, term.out, term.err, markdown=markdown, scripted=not term.stdin_is_tty)
+    if not term.stdin_is_tty:
+        assert term.stdin is not None
+        return run_loop(session, line_reader(term.stdin))
+    from kbchat.repl.prompt import history_path, prompt_reader
+
+    session.clear_screen = term.clear_screen
+    session.say(welcome(session.settings))
+    read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
+    with quiet_keyboard(term):
+        return run_loop(session, read)
+
+
+def welcome(settings: Settings) -> str:
+    host = urlsplit(display_url(settings.base_url)).netloc
+    profile = "" if settings.profile == DEFAULT_PROFILE else f", profile {settings.profile}"
+    return f"kbchat chat with {host}, tenant {settings.tenant}{profile}. /help for commands, Ctrl-D to leave."
+
+
+def prompt_label(settings: Settings) -> str:
+    tenant = settings.tenant or ""
+    return tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
+
+
+def line_reader(stream: TextIO) -> Callable[[], str]:
+    """Piped input: one question (or /command) per non-empty line."""
+    lines: Iterator[str] = (line.rstrip("\r\n") for line in stream)
+
+    def read() -> str:
+        for line in lines:
+            if line.strip():
+                return line
+        raise EOFError
+
+    return read
