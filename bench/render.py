@@ -26,7 +26,7 @@ from rich.live import Live  # noqa: E402
 from rich.markdown import Markdown  # noqa: E402
 
 from bench.common import table  # noqa: E402
-from kbchat.render.rich import LiveView  # noqa: E402
+from kbchat.render.live import LiveView  # noqa: E402
 from tests.scripted_server import Reply, ScriptedServer, sse  # noqa: E402
 
 WIDTH, HEIGHT = 100, 40

@@ -52,9 +52,9 @@ def command_tree() -> Command:
     """The CLI as plain data, read from Typer's command objects."""
     import typer.main
 
-    from kbchat.commands import app
+    from kbchat.cli import typer_app
 
-    return _describe("kbchat", typer.main.get_command(app))
+    return _describe("kbchat", typer.main.get_command(typer_app()))
 
 
 def _describe(name: str, command: object) -> Command:

@@ -12,23 +12,44 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any
+from typing import Any, TextIO
 
 from kbchat.errors import ConfigError, UsageError
 from kbchat.safe import display_url
 from kbchat.settings import (
     PROFILE_KEYS,
+    ConnectionOptions,
     Settings,
     check_api_key,
     check_filter_key,
     check_url,
     mask_key,
+    resolve,
     to_retries,
     to_timeout,
 )
 from kbchat.wire import LIST_FILTER_KEYS
 
 SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
+
+
+def ready_settings(options: ConnectionOptions, err: TextIO) -> Settings:
+    """A command's connection options resolved with the environment and this file, checked before anything is sent."""
+    settings = load_settings(options, err)
+    settings.check_ready()
+    return settings
+
+
+def load_settings(options: ConnectionOptions, err: TextIO) -> Settings:
+    """Settings from the command line, the environment and this file; their secrets kept from output."""
+    path = config_path(os.environ)
+    config = load_config(path)
+    warning = permission_warning(path, config)
+    if warning:
+        print(f"kbchat: {warning}", file=err)
+    settings = resolve(options, os.environ, config)
+    settings.keep_secrets()
+    return settings
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -42,17 +63,17 @@ def config_path(env: Mapping[str, str]) -> Path:
 
 def load_config(path: Path) -> dict[str, Any]:
     """The parsed file, or {} when there is none."""
-    import tomllib  # imported here: --help and shell completion never read the file
-
     try:
         with path.open("rb") as file:
+            import tomllib  # only when there is a file to read
+
             return tomllib.load(file)
     except FileNotFoundError:
         return {}
-    except tomllib.TOMLDecodeError as err:
-        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     except UnicodeDecodeError:
         raise ConfigError(f"config file {path} is not valid TOML: it is not UTF-8 text") from None
+    except ValueError as err:  # tomllib.TOMLDecodeError
+        raise ConfigError(f"config file {path} is not valid TOML: {err}") from None
     except RecursionError:
         raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
     except OSError as err:

@@ -12,7 +12,6 @@ from __future__ import annotations
 import json
 import threading
 from collections.abc import Iterable, Iterator
-from concurrent.futures import Future
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
 
@@ -22,6 +21,8 @@ from kbchat.passages import from_chat_source, from_search_item
 from kbchat.safe import one_line
 
 if TYPE_CHECKING:
+    from concurrent.futures import Future
+
     from kbchat.kb import KB
     from kbchat.render import Renderer
 
@@ -84,6 +85,8 @@ def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
     A daemon thread completes the future, so a search still waiting when the user leaves
     (Ctrl-C, an error) never holds the exit up.
     """
+    from concurrent.futures import Future  # only with --sources: start-up does not pay for it
+
     future: Future[dict[str, Any]] = Future()
 
     def run() -> None:

@@ -20,6 +20,7 @@ BASE = "https://kb.example"
 URL = BASE + "/v1/kb/chat/stream"
 SETTINGS = Settings(base_url=BASE, api_key="sk-key", tenant="acme", retries=2)
 FILTERS = {"tenant_id": "acme"}
+KEY_16 = "sk-0123456789abcdef"
 
 
 def client(settings: Settings = SETTINGS) -> tuple[HTTPKB, list[float]]:
@@ -196,3 +197,43 @@ def test_dns_failures_are_named_and_not_retried_when_permanent() -> None:
     assert (
         _cause(requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")), 10) == "connection refused"
     )
+
+
+# --- one connection, question after question ---------------------------------------------
+
+
+@pytest.fixture
+def counted_server(tmp_path):  # type: ignore[no-untyped-def]
+    """kbchat serve (keep-alive, chunked), counting the TCP connections it accepts."""
+    import io
+
+    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+
+    server = start_server(SAMPLE_DOCS, port=0, cache_dir=tmp_path, pace=0.0, log=io.StringIO())
+    accepted: list[object] = []
+    original = server.process_request
+    server.process_request = lambda request, address: (accepted.append(address), original(request, address))[1]  # type: ignore[method-assign]
+    serve_in_background(server)
+    yield server, accepted
+    stop(server)
+
+
+def test_questions_on_one_kb_share_one_connection(counted_server) -> None:  # type: ignore[no-untyped-def]
+    server, accepted = counted_server
+    with HTTPKB(Settings(base_url=server.url, api_key=KEY_16, tenant="demo")) as kb:
+        for question in ("plans", "refunds", "security"):
+            assert "".join(e.text for e in kb.stream_chat(question, {"tenant_id": "demo"}) if type(e) is Content)
+        kb.search("plans", {"tenant_id": "demo"})
+        kb.chat("plans", {"tenant_id": "demo"})
+    assert len(accepted) == 1
+
+
+def test_a_piped_chat_asks_every_question_on_one_connection(counted_server) -> None:  # type: ignore[no-untyped-def]
+    from tests.conftest import cli
+
+    server, accepted = counted_server
+    result = cli(
+        "chat", "--base-url", server.url, "--api-key", KEY_16, "-t", "demo", input="plans\nrefunds\nsecurity\n"
+    )
+    assert result.returncode == 0 and result.stdout.count("Here is what the knowledge base says") == 3
+    assert len(accepted) == 1

@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbchat.server.answer import compose_answer, pieces, quote
 from kbchat.server.documents import MAX_PASSAGE, Passage, parse_document, title_from_path
+from kbchat.server.extract import compose_answer, pieces, quote
 from kbchat.server.index import Hit, fts_query, score, tag_id
 
 

@@ -14,9 +14,10 @@ from rich.style import Style
 
 from kbchat.events import Content, Done
 from kbchat.render import Mode, make_renderer
-from kbchat.render.pieces import trim_right
+from kbchat.render.lines import trim_right
+from kbchat.render.live import FRAME, LiveView, with_mark
 from kbchat.render.plain import PlainRenderer
-from kbchat.render.rich import FRAME, LiveView, RichRenderer, with_mark
+from kbchat.render.rich import RichRenderer
 from kbchat.terminal import Terminal
 
 

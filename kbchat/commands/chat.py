@@ -23,8 +23,8 @@ def chat(
     With stdin not a terminal, each non-empty line is a question, answered in plain text;
     the exit code is non-zero if any answer failed.
     """
-    from kbchat.commands.options import ready_settings
     from kbchat.commands.reporting import reported
+    from kbchat.config_file import ready_settings
     from kbchat.kb import LaterKB
     from kbchat.repl import run_chat
     from kbchat.terminal import Terminal

@@ -8,9 +8,9 @@ from typing import Annotated, Any
 
 import typer
 
-from kbchat.commands.options import Profile, load_settings
+from kbchat.commands.options import Profile
 from kbchat.commands.reporting import reported
-from kbchat.config_file import config_path, load_config
+from kbchat.config_file import config_path, load_config, load_settings
 from kbchat.settings import ConnectionOptions
 
 config_app = typer.Typer(help="Read and write the config file.", rich_markup_mode=None, no_args_is_help=True)

@@ -9,16 +9,14 @@ from __future__ import annotations
 
 import functools
 import inspect
-import os
 from collections.abc import Callable
 from pathlib import Path
-from typing import Annotated, Any, TextIO, TypeVar, get_type_hints
+from typing import Annotated, Any, TypeVar, get_type_hints
 
 import typer
 from typer.models import ArgumentInfo
 
-from kbchat.errors import UsageError
-from kbchat.settings import ConnectionOptions, Settings
+from kbchat.settings import ConnectionOptions
 
 CONN = "Connection"
 OUT = "Output"
@@ -140,32 +138,3 @@ def with_connection(command: F) -> F:
 def _is_argument(parameter: inspect.Parameter) -> bool:
     metadata = getattr(parameter.annotation, "__metadata__", ())
     return parameter.default is inspect.Parameter.empty or any(isinstance(m, ArgumentInfo) for m in metadata)
-
-
-def ready_settings(connection: ConnectionOptions, err: TextIO) -> Settings:
-    """The connection options resolved with the environment and config file, checked before anything is sent."""
-    settings = load_settings(connection, err)
-    settings.check_ready()
-    return settings
-
-
-def load_settings(options: ConnectionOptions, err: TextIO) -> Settings:
-    """Settings from the command line, the environment and the config file; secrets kept from output."""
-    from kbchat.config_file import config_path, load_config, permission_warning
-    from kbchat.settings import resolve
-
-    path = config_path(os.environ)
-    config = load_config(path)
-    warning = permission_warning(path, config)
-    if warning:
-        print(f"kbchat: {warning}", file=err)
-    settings = resolve(options, os.environ, config)
-    settings.keep_secrets()
-    return settings
-
-
-def choose_mode(rich: bool, plain: bool, json: bool) -> str:
-    chosen = [name for name, flag in (("rich", rich), ("plain", plain), ("json", json)) if flag]
-    if len(chosen) > 1:
-        raise UsageError(f"choose one output mode, not {' and '.join('--' + c for c in chosen)}")
-    return chosen[0] if chosen else "auto"

@@ -3,7 +3,8 @@
     0 answered · 1 failed · 2 usage or config · 130 cancelled · 141 the reader of stdout left
 
 Lower layers raise (errors.py draws the tree); a renderer returns the Answer it showed,
-and `settle` says what that answer's end means.
+and `settle` says what that answer's end means. Typer-free (it ends with SystemExit), so
+the fast path of kbchat.cli uses it too.
 """
 
 from __future__ import annotations
@@ -11,8 +12,6 @@ from __future__ import annotations
 import contextlib
 import sys
 from collections.abc import Iterator
-
-import typer
 
 from kbchat.errors import Cancelled, KBChatError
 from kbchat.events import Answer
@@ -32,20 +31,18 @@ def reported(debug: bool = False) -> Iterator[None]:
         ignore_ctrl_c_from_now_on()
         if not getattr(err, "shown_on_screen", False):
             say("kbchat: cancelled")
-        raise typer.Exit(Cancelled.exit_code) from None
+        raise SystemExit(Cancelled.exit_code) from None
     except BrokenPipeError:
         stdout_gone()
-        raise typer.Exit(BROKEN_PIPE) from None
+        raise SystemExit(BROKEN_PIPE) from None
     except KBChatError as err:
         error(str(err))
-        raise typer.Exit(err.exit_code) from None
-    except typer.Exit:
-        raise
+        raise SystemExit(err.exit_code) from None
     except Exception as err:
         if debug:
             raise
         error(f"unexpected {type(err).__name__}: {err} (run with --debug for a traceback)")
-        raise typer.Exit(1) from None
+        raise SystemExit(1) from None
 
 
 def settle(answer: Answer, mark_shown: bool) -> None:

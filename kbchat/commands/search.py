@@ -36,8 +36,8 @@ def search(
     """
     import contextlib
 
-    from kbchat.commands.options import ready_settings
     from kbchat.commands.reporting import reported
+    from kbchat.config_file import ready_settings
     from kbchat.errors import UsageError
     from kbchat.kb import connect
     from kbchat.terminal import Terminal

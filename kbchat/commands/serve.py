@@ -114,10 +114,9 @@ def demo(
     fictional company, then answers QUESTION, or opens the chat (with stdin piped,
     one question per line).
     """
-    from kbchat.commands.options import choose_mode
     from kbchat.commands.reporting import reported
     from kbchat.errors import UsageError
-    from kbchat.render import Mode
+    from kbchat.render import choose_mode
     from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
     from kbchat.settings import Settings
     from kbchat.terminal import Terminal
@@ -125,7 +124,7 @@ def demo(
     term = Terminal.from_std(no_color=no_color)
     code = 0
     with reported(debug):
-        mode = Mode(choose_mode(rich=rich, plain=plain, json=json))
+        mode = choose_mode(rich=rich, plain=plain, json=json)
         one_answer = {"--rich": rich, "--plain": plain, "--json": json, "--output": output, "--no-stream": no_stream,
                       "--sources": sources}  # fmt: skip
         given = [name for name, value in one_answer.items() if value]
@@ -150,7 +149,7 @@ def demo(
                 with LaterKB(settings, make_trace(term.err, verbose)) as kb:
                     code = run_chat(settings, term, kb, markdown=not no_markdown)
             else:
-                from kbchat.commands.ask import answer_one
+                from kbchat.commands.asking import answer_one
                 from kbchat.question import build_question, read_stdin
 
                 text = build_question(question, read_stdin(question, term))

@@ -10,6 +10,7 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
+from kbchat.errors import UsageError
 from kbchat.events import Answer, KBEvent, Notice, Sources
 from kbchat.safe import one_line
 from kbchat.terminal import Terminal
@@ -32,6 +33,14 @@ class Renderer(Protocol):
         ends in an exception (a broken stream).
         """
         ...
+
+
+def choose_mode(rich: bool = False, plain: bool = False, json: bool = False) -> Mode:
+    """The mode the --rich/--plain/--json flags ask for; AUTO when none does."""
+    chosen = [name for name, flag in (("rich", rich), ("plain", plain), ("json", json)) if flag]
+    if len(chosen) > 1:
+        raise UsageError(f"choose one output mode, not {' and '.join('--' + c for c in chosen)}")
+    return Mode(chosen[0]) if chosen else Mode.AUTO
 
 
 def resolve_mode(mode: Mode, term: Terminal) -> Mode:

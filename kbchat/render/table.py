@@ -11,7 +11,7 @@ from rich.table import Table
 from rich.text import Text
 
 from kbchat.passages import Passage, from_search_item, query_terms, snippet
-from kbchat.render.rich import make_console
+from kbchat.render.live import make_console
 from kbchat.safe import json_safe, terminal_safe
 from kbchat.terminal import Terminal
 

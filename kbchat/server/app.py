@@ -22,8 +22,8 @@ from typing import Any, TextIO
 
 from kbchat import __version__
 from kbchat.safe import one_line
-from kbchat.server.answer import compose_answer, pieces
 from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
+from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
 from kbchat.sse import encode_event
 from kbchat.wire import FILTER_KEYS, LIST_FILTER_KEYS

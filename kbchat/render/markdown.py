@@ -1,9 +1,12 @@
-"""How each finished piece of an answer is drawn: Markdown blocks, code lines, table rows.
+"""Markdown as kbchat draws it: blocks, code lines, table rows. The heavy part of rich output.
 
 Markdown is parsed with HTML off, so `<name>` and `<div>` show as the text they are
 (an answer about `pyenv uninstall <version>` keeps its `<version>`). Code lines and
 table rows are drawn one at a time, on a layout fixed when their block opens, so
 that a line once drawn never has to change.
+
+Imported only when an answer first needs it (markdown-it and Rich's Markdown cost
+~60 ms), and Pygments only when a code block opens.
 """
 
 from __future__ import annotations
@@ -12,17 +15,14 @@ from typing import Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
-from pygments.lexer import Lexer
-from pygments.lexers import TextLexer, get_lexer_by_name
-from pygments.util import ClassNotFound
 from rich.cells import cell_len
-from rich.console import Console, ConsoleOptions, RenderResult
+from rich.console import Console
 from rich.markdown import Markdown
 from rich.segment import Segment
-from rich.syntax import Syntax, SyntaxTheme
 from rich.table import Table
 
 from kbchat.render.blocks import alignments, split_cells
+from kbchat.render.lines import is_blank, trim_right
 
 CODE_THEME = "monokai"
 COLUMN_GAP = 2  # spaces between table columns, as Rich's Markdown tables have
@@ -68,16 +68,21 @@ class CodeLines:
     """Code lines rendered one at a time, looking like Rich's Markdown code block."""
 
     def __init__(self, fence_line: str, theme: str = CODE_THEME) -> None:
+        from pygments.lexers import TextLexer, get_lexer_by_name
+        from pygments.util import ClassNotFound
+        from rich.syntax import Syntax
+
         info = fence_line.strip().lstrip("`~").strip()
-        self.lexer: Lexer
         try:
             self.lexer = get_lexer_by_name(info.split()[0]) if info else TextLexer()
         except ClassNotFound:
             self.lexer = TextLexer()
-        self.theme: SyntaxTheme = Syntax.get_theme(theme)
+        self.theme = Syntax.get_theme(theme)
         self.background = self.theme.get_background_style()
 
     def render(self, console: Console, code: str) -> list[list[Segment]]:
+        from rich.syntax import Syntax
+
         syntax = Syntax(code or " ", self.lexer, theme=self.theme, word_wrap=True, padding=(0, 1))
         return console.render_lines(syntax, console.options)
 
@@ -155,37 +160,3 @@ def column_widths(natural: list[int], screen: int) -> list[int]:
     target = min(room, max(2 * sum(natural), TABLE_COLUMN * count))
     share, rest = divmod(target - sum(natural), count)
     return [width + share + (index < rest) for index, width in enumerate(natural)]
-
-
-class SegmentLines:
-    """Pre-rendered lines, printed as they are.
-
-    Printed for good they end with a newline (console.print adds none to a custom
-    renderable); inside the Live region they must not, or the region grows a line.
-    """
-
-    def __init__(self, lines: list[list[Segment]], final_newline: bool = True) -> None:
-        self.lines = lines
-        self.final_newline = final_newline
-
-    def __rich_console__(self, console: Console, options: ConsoleOptions) -> RenderResult:
-        for index, line in enumerate(self.lines):
-            yield from line
-            if self.final_newline or index < len(self.lines) - 1:
-                yield Segment.line()
-
-
-def is_blank(line: list[Segment]) -> bool:
-    """Nothing but spaces, and no background that would make them visible."""
-    return all(not seg.text.strip() and (seg.style is None or seg.style.bgcolor is None) for seg in line)
-
-
-def trim_right(line: list[Segment]) -> list[Segment]:
-    """The line without its trailing padding (spaces with no background)."""
-    trimmed = list(line)
-    while trimmed and is_blank([trimmed[-1]]):
-        trimmed.pop()
-    if trimmed and (trimmed[-1].style is None or trimmed[-1].style.bgcolor is None):
-        last = trimmed[-1]
-        trimmed[-1] = Segment(last.text.rstrip(" "), last.style, last.control)
-    return trimmed

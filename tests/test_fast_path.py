@@ -1,0 +1,85 @@
+"""The fast path: an `ask` command line parsed before Typer loads, exactly as Typer parses it."""
+
+from __future__ import annotations
+
+import subprocess
+import sys
+from typing import Any
+
+import pytest
+from hypothesis import given, settings
+from hypothesis import strategies as st
+
+from kbchat.cli import fast_ask, run_typer
+from tests.conftest import kbchat_env
+
+
+def through_typer(args: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any] | None:
+    """What Typer hands the same code for `kbchat ask ARGS` (None when it refuses the line)."""
+    seen: list[dict[str, Any]] = []
+
+    def capture(words: Any, connection: Any, **flags: Any) -> None:
+        seen.append({"words": list(words), "connection": connection, **flags})
+
+    monkeypatch.setattr("kbchat.commands.asking.run_ask", capture)
+    code = run_typer(["ask", *args], "kbchat")
+    return seen[0] if code == 0 and seen else None
+
+
+def normalised(parsed: dict[str, Any]) -> dict[str, Any]:
+    """Flags that are off are simply absent from the fast path's result."""
+    return {key: value for key, value in parsed.items() if value not in (False, None)}
+
+
+@pytest.mark.parametrize(
+    "args",
+    [
+        ["what", "are", "the", "products?"],
+        ["--base-url", "http://127.0.0.1:9", "--api-key=sk-abc", "-t", "acme", "q"],
+        ["-p", "work", "--filter", "tag_names=A,B", "--filter=source=document", "--timeout", "2.5", "--retries=0", "q"],
+        ["--plain", "-v", "--no-markdown", "--no-color", "--sources", "-o", "out.txt", "--", "--not-an-option"],
+        ["-", "--json", "--no-stream", "--debug"],
+        [],
+    ],
+)
+def test_the_fast_path_reads_a_line_as_typer_does(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = fast_ask(args)
+    assert fast is not None
+    assert normalised(fast) == normalised(through_typer(args, monkeypatch) or {})
+
+
+@pytest.mark.parametrize(
+    "args",
+    [["--help"], ["-h"], ["--bogus", "q"], ["-vt", "acme"], ["--timeout", "soon"], ["--retries", "1.5"],
+     ["--tenant"], ["--rich=yes"], ["-t", "a", "-t", "b"]],
+)  # fmt: skip
+def test_anything_else_is_left_to_typer(args: list[str]) -> None:
+    assert fast_ask(args) is None
+
+
+TOKENS = st.sampled_from(
+    ["q", "what?", "-", "--", "--plain", "--json", "-v", "--sources", "--no-stream", "--tenant", "-t", "acme",
+     "--filter", "tag_ids=1", "--timeout", "3", "--retries", "2", "--base-url=http://127.0.0.1:9", "-o", "f.txt",
+     "--profile=p", "--api-key", "sk-x", "--timeout=1e3", "--filter=source=document", "-p", "work"]
+)  # fmt: skip
+
+
+@settings(max_examples=150, deadline=None)
+@given(st.lists(TOKENS, max_size=10))
+def test_whenever_the_fast_path_answers_typer_agrees(args: list[str]) -> None:
+    fast = fast_ask(args)
+    if fast is None:
+        return
+    with pytest.MonkeyPatch.context() as monkeypatch:
+        assert normalised(fast) == normalised(through_typer(args, monkeypatch) or {})
+
+
+def test_an_ordinary_ask_never_imports_typer() -> None:
+    result = subprocess.run(
+        [sys.executable, "-X", "importtime", "-m", "kbchat", "ask", "--base-url", "http://127.0.0.1:9",
+         "--api-key", "sk-0123456789abcdef", "-t", "acme", "--retries", "0", "q"],
+        capture_output=True, text=True, env=kbchat_env(), timeout=30, stdin=subprocess.DEVNULL,
+    )  # fmt: skip
+    assert result.returncode == 1 and "cannot connect to 127.0.0.1:9" in result.stderr
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert "requests" in imported and "typer" not in imported and "click" not in imported
