@@ -78,8 +78,8 @@ def test_idle_timeout(server: ScriptedServer) -> None:
 
 def test_keepalive_comments_reset_the_idle_timer(server: ScriptedServer) -> None:
     steps: list = [sse("a", done=False)]
-    for _ in range(4):
-        steps += [0.3, b": keep-alive\n\n"]
+    for _ in range(3):  # 0.75 s in all, more than the timeout; never 0.6 s without a byte
+        steps += [0.25, b": keep-alive\n\n"]
     server.queue(Reply([*steps, sse("b")]))
     result = cli(*ask_args(server, "q", "--timeout", "0.6"))
     assert (result.returncode, result.stdout, result.stderr) == (0, "ab\n", "")
@@ -138,12 +138,12 @@ def test_503_then_200(server: ScriptedServer) -> None:
 
 
 def test_429_waits_for_retry_after(server: ScriptedServer) -> None:
-    server.queue(json_reply(429, {"detail": "rate limited"}, {"Retry-After": "1"}), Reply([sse("ok")]))
+    server.queue(json_reply(429, {"detail": "rate limited"}, {"Retry-After": "0.3"}), Reply([sse("ok")]))
     started = time.monotonic()
     result = cli(*ask_args(server, "q", "-v"))
     assert (result.returncode, result.stdout) == (0, "ok\n")
-    assert time.monotonic() - started >= 1.0
-    assert "HTTP 429; retrying in 1.00 s" in result.stderr
+    assert time.monotonic() - started >= 0.3
+    assert "HTTP 429; retrying in 0.30 s" in result.stderr
 
 
 def test_no_retry_once_content_arrived(server: ScriptedServer) -> None:

@@ -64,7 +64,7 @@ options = st.builds(
 )
 
 
-@settings(max_examples=400, deadline=None)
+@settings(max_examples=200, deadline=None)
 @given(options, environments, configs)
 def test_settings_from_any_input_are_ready_or_a_clear_error(
     given_options: ConnectionOptions, env: dict[str, str], config: dict[str, Any]
@@ -80,7 +80,7 @@ def test_settings_from_any_input_are_ready_or_a_clear_error(
         assert 0 < resolved.timeout <= 86400 and not math.isnan(resolved.timeout)
 
 
-@settings(max_examples=200, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@settings(max_examples=100, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 @given(configs)
 def test_any_config_file_is_read_or_refused_clearly(tmp_path: Path, config: dict[str, Any]) -> None:
     path = tmp_path / "config.toml"

@@ -64,7 +64,7 @@ TOKENS = st.sampled_from(
 )  # fmt: skip
 
 
-@settings(max_examples=150, deadline=None)
+@settings(max_examples=80, deadline=None)
 @given(st.lists(TOKENS, max_size=10))
 def test_whenever_the_fast_path_answers_typer_agrees(args: list[str]) -> None:
     fast = fast_ask(args)

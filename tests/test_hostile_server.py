@@ -17,9 +17,9 @@ import responses
 from kbchat.client import HTTPKB
 from kbchat.errors import Redirected
 from kbchat.events import iter_events
-from kbchat.render import Terminal
 from kbchat.render.jsonl import JSONLinesRenderer
 from kbchat.settings import Settings
+from kbchat.terminal import Terminal
 from tests.conftest import KEY, ask_args, cli, kbchat_env
 from tests.scripted_server import Flood, Reply, ScriptedServer, json_reply, sse
 
@@ -193,29 +193,25 @@ def test_json_piped_is_passed_through_byte_for_byte(server: ScriptedServer) -> N
     assert cli(*ask_args(server, "--json", "q")).stdout == raw + "\n"
 
 
-def test_search_json_on_a_terminal_escapes_c1_controls(server: ScriptedServer) -> None:
-    server.queue(
-        json_reply(
-            200, {"items": [{"id": "1", "score": 0.9, "payload": {"original_text": "x\x9by\u2066"}}], "total_found": 1}
-        )
+def test_search_json_on_a_terminal_escapes_c1_controls() -> None:
+    from kbchat.render.table import print_search_json
+
+    out = _TTY()
+    print_search_json(
+        Terminal(out=out, err=out, is_tty=True), {"items": [{"payload": {"original_text": "x\x9by\u2066"}}]}
     )
-    env = kbchat_env(TERM="xterm-256color")
-    from tests.pty_screen import PtySession
-
-    session = PtySession("search", *conn(server), "--json", "q", env=env)
-    assert session.finish() == 0
-    assert b"\xc2\x9b" not in session.raw and "\u2066".encode() not in session.raw
-    assert b"x\\u009by\\u2066" in session.raw
+    assert "\x9b" not in out.getvalue() and "\u2066" not in out.getvalue()
+    assert "x\\u009by\\u2066" in out.getvalue()
 
 
-def test_bidi_controls_show_visibly_on_a_terminal(server: ScriptedServer) -> None:
-    from tests.pty_screen import PtySession
+def test_bidi_controls_show_visibly_on_a_terminal() -> None:
+    from kbchat.render.plain import PlainRenderer
 
-    server.queue(Reply([sse("admin\u202e txt.exe\u2069 done")]))
-    session = PtySession(*ask_args(server, "--plain", "q"))
-    assert session.finish() == 0
-    assert "admin<U+202E> txt.exe<U+2069> done" in session.text
-    assert "\u202e".encode() not in session.raw
+    out = _TTY()
+    PlainRenderer(Terminal(out=out, err=out, is_tty=True), safe=True).render(
+        iter_events([sse("admin\u202e txt.exe\u2069 done")])
+    )
+    assert out.getvalue() == "admin<U+202E> txt.exe<U+2069> done\n"
 
 
 class _TTY:
@@ -315,11 +311,13 @@ def test_a_huge_integer_score_is_shown_not_a_crash(server: ScriptedServer) -> No
         + b', "payload": {"original_text": "big"}}], "total_found": 1}'
     )
     server.queue(Reply([body], headers={"Content-Type": "application/json"}, framing="length"))
-    from tests.pty_screen import PtySession
+    result = cli("search", *conn(server), "q")
+    assert result.returncode == 0 and '"score": 1' + "0" * 400 in result.stdout
+    from kbchat.render.table import print_search
 
-    session = PtySession("search", *conn(server), "q")
-    assert session.finish() == 0
-    assert "big" in session.text and "unexpected" not in session.text
+    out = _TTY()
+    print_search(Terminal(out=out, err=out, is_tty=True), json.loads(result.stdout)["items"], "q", 1)
+    assert "big" in out.getvalue()
 
 
 def test_an_error_with_a_giant_detail_stays_one_short_line(server: ScriptedServer) -> None:

@@ -4,7 +4,6 @@ from __future__ import annotations
 
 import io
 import re
-import time
 
 import pyte
 import pytest
@@ -15,7 +14,7 @@ from rich.style import Style
 from kbchat.events import Content, Done
 from kbchat.render import Mode, make_renderer
 from kbchat.render.lines import trim_right
-from kbchat.render.live import FRAME, LiveView, with_mark
+from kbchat.render.live import BLINK, FRAME, SPINNER_DELAY, LiveView, with_mark
 from kbchat.render.plain import PlainRenderer
 from kbchat.render.rich import RichRenderer
 from kbchat.terminal import Terminal
@@ -49,19 +48,22 @@ def test_markup_and_control_characters_stay_text() -> None:
     assert "[bold]x[/bold] \u241b]0;title\u2407 :smile:" in screen_of(raw)
 
 
-def test_frames_are_capped_while_tokens_pour_in() -> None:
+def test_frames_are_due_at_most_30_a_second_and_at_each_blink() -> None:
+    now = [0.0]
     console = Console(file=io.StringIO(), force_terminal=True, width=80, height=24)
-    view = LiveView(console, markdown=True)
-    view.start()
-    started = time.monotonic()
-    while time.monotonic() - started < 0.5:
-        view.append("word ")
-        time.sleep(0.001)
-    elapsed = time.monotonic() - started
-    frames = view.frames
+    view = LiveView(console, markdown=True, clock=lambda: now[0])
+    view.start(drawing_thread=False)
+    assert view._next_frame(0.0) == SPINNER_DELAY  # nothing yet: the first frame is the spinner's
+    now[0] = 0.05
+    view.append("word ")
+    assert view._next_frame(0.05) <= 0.05  # new text after a long pause: drawn at once
+    view.draw()
+    view.append("more ")
+    assert view._next_frame(0.06) == pytest.approx(0.05 + FRAME)  # text pours in: one frame per FRAME
+    now[0] = 0.05 + FRAME
+    view.draw()
+    assert view._next_frame(0.1) == pytest.approx(BLINK)  # a stall: the next frame is the cursor's blink
     view.stop()
-    assert frames <= elapsed / FRAME + 3
-    assert frames >= 5  # and it does keep drawing while text flows
 
 
 def test_mark_goes_after_the_text_or_on_its_own_line() -> None:
@@ -81,6 +83,12 @@ def test_dumb_terminal_falls_back_to_plain() -> None:
     assert isinstance(make_renderer(Mode.AUTO, terminal(dumb=True)), PlainRenderer)
     assert isinstance(make_renderer(Mode.AUTO, terminal()), RichRenderer)
     assert Terminal.from_std(env={"TERM": "dumb"}).dumb and not Terminal.from_std(env={"TERM": "dumb"}).color
+
+
+@pytest.mark.parametrize(("env", "no_color", "color"), [({}, False, True), ({"NO_COLOR": "1"}, False, False),
+                                                       ({"NO_COLOR": ""}, False, True), ({}, True, False)])  # fmt: skip
+def test_no_color_and_the_option(env: dict[str, str], no_color: bool, color: bool) -> None:
+    assert Terminal.from_std(no_color=no_color, env=env).color is color
 
 
 def rendered(answer: str, columns: int = 60, **kwargs: object) -> list[str]:

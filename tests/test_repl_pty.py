@@ -38,15 +38,6 @@ def test_question_answered_then_ctrl_d_leaves_with_0(server: ScriptedServer) -> 
     assert server.requests[0].json()["query"] == "what is it?"
 
 
-def test_help_lists_the_commands(server: ScriptedServer) -> None:
-    session = repl(server)
-    type_line(session, "/help")
-    text = session.wait_for(lambda text: "/markdown" in text)
-    assert "/save" in text and "/retry" in text
-    type_line(session, "/exit")
-    assert session.finish() == 0
-
-
 def test_ctrl_c_cancels_the_answer_and_the_next_question_works(server: ScriptedServer) -> None:
     server.queue(Reply([sse("Half an", done=False), Stall()]), Reply([sse("Second answer.")]))
     session = repl(server)
@@ -60,32 +51,6 @@ def test_ctrl_c_cancels_the_answer_and_the_next_question_works(server: ScriptedS
     session.child.sendcontrol("d")
     assert session.finish() == 0
     assert "Traceback" not in session.text
-
-
-def test_tenant_command_changes_the_tenant_sent(server: ScriptedServer) -> None:
-    server.queue(Reply([sse("ok")]))
-    session = repl(server)
-    type_line(session, "/tenant globex")
-    session.wait_for(lambda text: "globex>" in text)
-    type_line(session, "q")
-    session.wait_for(lambda text: "ok" in text.split("globex> q", 1)[-1])
-    type_line(session, "/quit")
-    assert session.finish() == 0
-    assert server.requests[0].json()["filters"]["tenant_id"] == "globex"
-
-
-def test_save_writes_the_transcript_without_the_key(server: ScriptedServer, tmp_path: Path) -> None:
-    server.queue(Reply([sse("Saved answer.")]))
-    target = tmp_path / "chat.md"
-    session = repl(server)
-    type_line(session, "a question")
-    session.wait_for(lambda text: "Saved answer." in text)
-    type_line(session, f"/save {target}")
-    session.wait_for(lambda text: "saved 1 question" in text)
-    type_line(session, "/exit")
-    session.finish()
-    assert target.read_text() == "# kbchat transcript\n\n## a question\n\nSaved answer.\n"
-    assert KEY not in target.read_text()
 
 
 def test_history_survives_a_restart_and_never_holds_the_key(server: ScriptedServer) -> None:

@@ -112,11 +112,13 @@ def demo(
 
     Starts the local server on a free loopback port over the sample documents of a
     fictional company, then answers QUESTION, or opens the chat (with stdin piped,
-    one question per line).
+    one question per line). Answers are typed at a readable pace on a terminal, and
+    written at once into a pipe or a file.
     """
     from kbchat.commands.reporting import reported
     from kbchat.errors import UsageError
     from kbchat.render import choose_mode
+    from kbchat.server.app import DEFAULT_PACE
     from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
     from kbchat.settings import Settings
     from kbchat.terminal import Terminal
@@ -133,7 +135,8 @@ def demo(
         import secrets
 
         key = secrets.token_urlsafe(24)
-        server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None)
+        # Typed at a readable pace for a person watching; at once into a pipe or a file.
+        server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None, pace=DEFAULT_PACE if term.is_tty else 0.0)
         serve_in_background(server)
         try:
             settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT)

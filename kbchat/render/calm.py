@@ -14,6 +14,7 @@ import re
 _BLOCK_START = re.compile(r" {0,3}(?:[-*+] |\d{1,9}[.)] |#{1,6}(?: |$)|>)")
 # The last line, while it may still become a fence, a heading mark or a table's delimiter row.
 _UNFINISHED_LINE = re.compile(r" {0,3}(?:`{3,}[^`]*|`{1,2}|~{3,}.*|~{1,2}|#{1,6}|\|?[\s:|-]*-[\s:|-]*)")
+_TABLE_ROW = re.compile(r" {0,3}\|")
 _RUN = re.compile(r"\\.|`+|\*+|_+|~~+|\]\(|\[|\]|\)")
 
 
@@ -23,6 +24,11 @@ def calm_tail(text: str) -> str:
     if _UNFINISHED_LINE.fullmatch(last) and last.strip():
         text = head
     lines = text.split("\n")
+    rows = lines[:-1] if lines and not lines[-1] else lines[:]
+    if rows and _TABLE_ROW.match(rows[-1]):
+        while rows and _TABLE_ROW.match(rows[-1]):
+            rows.pop()  # a table's header, waiting for its delimiter row: drawn as a table once that comes
+        lines = rows
     first = 0
     for index, line in enumerate(lines):
         if _BLOCK_START.match(line):

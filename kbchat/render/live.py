@@ -89,10 +89,12 @@ class LiveView:
 
     # --- the main thread's side -----------------------------------------------------
 
-    def start(self) -> None:
+    def start(self, drawing_thread: bool = True) -> None:
+        """Show the live region; without the drawing thread, frames are drawn by calling draw()."""
         self._started = self.clock()
         self.live.start()
-        self._thread.start()
+        if drawing_thread:
+            self._thread.start()
 
     def append(self, text: str) -> None:
         """New content: queued for the next frame, never drawn by the caller."""
@@ -108,7 +110,8 @@ class LiveView:
         with self._lock:
             self._stopping = True
             self._lock.notify()
-        self._thread.join()
+        if self._thread.ident is not None:
+            self._thread.join()
         try:
             self._commit(self._take())
             self.live.update(Text(""), refresh=False)
