@@ -1,8 +1,8 @@
 """The entry point: `kbchat` on the command line.
 
 Typer (and with it Click) takes ~100 ms to import, more than the rest of a question's
-start-up. So `--version`, and an `ask` whose options are all plain and known, are
-answered before it loads: `fast_ask` parses such a command line itself and hands it to
+start-up. So `--version`, and an `ask` or `chat` whose options are all plain and known, are
+answered before it loads: `fast_parse` reads such a command line itself and hands it to
 the same code Typer would (kbchat.commands.asking). Anything else, `--help` included,
 goes to the Typer app, whose own usage errors are said the way kbchat says every error:
 `kbchat: error: …`, exit 2.
@@ -10,6 +10,7 @@ goes to the Typer app, whose own usage errors are said the way kbchat says every
 
 from __future__ import annotations
 
+import os
 import sys
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -26,16 +27,26 @@ def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:
 
         print(f"kbchat {__version__}")
         return
-    if args[:1] == ["ask"] and (parsed := fast_ask(args[1:])) is not None:
-        from kbchat.commands.asking import run_ask
+    command, rest = (args[0], args[1:]) if args else (_bare(), [])
+    completing = "_KBCHAT_COMPLETE" in os.environ  # Typer's dynamic shell completion: its own business
+    if command in FAST and not completing and (parsed := fast_parse(command, rest)) is not None:
+        from kbchat.commands import asking
 
-        run_ask(**parsed)
+        getattr(asking, FAST[command])(**parsed)
         return
     sys.exit(run_typer(args, prog_name))
 
 
+def _bare() -> str:
+    """What bare `kbchat` is: the chat on a terminal, else a question read from stdin."""
+    from kbchat.terminal import isatty
+
+    return "chat" if isatty(sys.stdin) else "ask -"
+
+
 # --- the fast path -------------------------------------------------------------------------
 
+FAST = {"ask": "ask_command", "ask -": "ask_command", "chat": "chat_command"}  # → kbchat.commands.asking
 FLAGS = {
     "--rich": "rich", "--plain": "plain", "--json": "json", "--no-markdown": "no_markdown",
     "--no-color": "no_color", "--no-stream": "no_stream", "--sources": "sources",
@@ -47,41 +58,52 @@ VALUES = {
     "--retries": "retries", "--output": "output", "-o": "output",
 }  # fmt: skip
 CONVERT: dict[str, Any] = {"timeout": float, "retries": int, "output": Path}
+CONNECTION = {"base_url", "api_key", "tenant", "filter", "profile", "timeout", "retries"}
+ALLOWED = {  # what each fast command takes; anything else goes to Typer
+    "ask": {*FLAGS.values(), *VALUES.values(), "words"},
+    "chat": {"no_markdown", "no_color", "verbose", "debug", *CONNECTION},
+}
 
 
-def fast_ask(args: list[str]) -> dict[str, Any] | None:
-    """`ask`'s arguments as run_ask takes them, or None to leave the command line to Typer.
+def fast_parse(command: str, args: list[str]) -> dict[str, Any] | None:
+    """The arguments of `ask` or `chat` as commands.asking takes them, or None to leave them to Typer.
 
     Only what Typer would read the same way: known long and short options, `--opt=value`,
-    repeated --filter, `--` and the question's words. A value that does not convert, an
-    unknown option, a repeated single-valued one or --help: None, and Typer says what is wrong.
+    repeated --filter, `--` and a question's words. A value that does not convert, an option
+    the command does not take, a repeated single-valued one or --help: None, and Typer says
+    what is wrong.
     """
     from kbchat.settings import ConnectionOptions
 
+    if command == "ask -":  # bare `kbchat` with stdin piped
+        command, args = ("ask", ["-"]) if not args else ("", args)
+    allowed = ALLOWED.get(command, set())
     words: list[str] = []
     flags: dict[str, bool] = {}
     values: dict[str, Any] = {}
     filters: list[str] = []
     items = iter(args)
     for arg in items:
-        if arg == "--":
-            words.extend(items)
-            break
-        if arg == "-" or not arg.startswith("-"):
-            words.append(arg)
+        if arg == "--" or arg == "-" or not arg.startswith("-"):
+            if "words" not in allowed:
+                return None
+            words.extend(items) if arg == "--" else words.append(arg)
             continue
         name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        if name in FLAGS and not eq:
-            flags[FLAGS[name]] = True
+        key = FLAGS.get(name) if not eq else None
+        if key is not None:
+            if key not in allowed:
+                return None
+            flags[key] = True
             continue
-        if name not in VALUES:
+        key = VALUES.get(name)
+        if key is None or key not in allowed:
             return None
         if not eq:
             following = next(items, None)
             if following is None:
                 return None
             value = following
-        key = VALUES[name]
         if key == "filter":
             filters.append(value)
             continue
@@ -92,8 +114,10 @@ def fast_ask(args: list[str]) -> dict[str, Any] | None:
         except ValueError:
             return None
     output = values.pop("output", None)
-    connection = ConnectionOptions(**values, filters=tuple(filters))
-    return {"words": words, "connection": connection, "output": output, **flags}
+    parsed: dict[str, Any] = {"connection": ConnectionOptions(**values, filters=tuple(filters)), **flags}
+    if command == "ask":
+        parsed.update(words=words, output=output)
+    return parsed
 
 
 # --- everything else: Typer ----------------------------------------------------------------

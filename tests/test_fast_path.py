@@ -1,4 +1,4 @@
-"""The fast path: an `ask` command line parsed before Typer loads, exactly as Typer parses it."""
+"""The fast path: an `ask` or `chat` command line parsed before Typer loads, exactly as Typer parses it."""
 
 from __future__ import annotations
 
@@ -10,19 +10,23 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbchat.cli import fast_ask, run_typer
+from kbchat.cli import fast_parse, run_typer
 from tests.conftest import kbchat_env
 
 
-def through_typer(args: list[str], monkeypatch: pytest.MonkeyPatch) -> dict[str, Any] | None:
-    """What Typer hands the same code for `kbchat ask ARGS` (None when it refuses the line)."""
+def through_typer(args: list[str], monkeypatch: pytest.MonkeyPatch, command: str = "ask") -> dict[str, Any] | None:
+    """What Typer hands the same code for `kbchat COMMAND ARGS` (None when it refuses the line)."""
     seen: list[dict[str, Any]] = []
 
-    def capture(words: Any, connection: Any, **flags: Any) -> None:
+    def capture_ask(words: Any, connection: Any, **flags: Any) -> None:
         seen.append({"words": list(words), "connection": connection, **flags})
 
-    monkeypatch.setattr("kbchat.commands.asking.run_ask", capture)
-    code = run_typer(["ask", *args], "kbchat")
+    def capture_chat(connection: Any, **flags: Any) -> None:
+        seen.append({"connection": connection, **flags})
+
+    monkeypatch.setattr("kbchat.commands.asking.ask_command", capture_ask)
+    monkeypatch.setattr("kbchat.commands.asking.chat_command", capture_chat)
+    code = run_typer([command, *args], "kbchat")
     return seen[0] if code == 0 and seen else None
 
 
@@ -43,7 +47,7 @@ def normalised(parsed: dict[str, Any]) -> dict[str, Any]:
     ],
 )
 def test_the_fast_path_reads_a_line_as_typer_does(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
-    fast = fast_ask(args)
+    fast = fast_parse("ask", args)
     assert fast is not None
     assert normalised(fast) == normalised(through_typer(args, monkeypatch) or {})
 
@@ -54,7 +58,23 @@ def test_the_fast_path_reads_a_line_as_typer_does(args: list[str], monkeypatch: 
      ["--tenant"], ["--rich=yes"], ["-t", "a", "-t", "b"]],
 )  # fmt: skip
 def test_anything_else_is_left_to_typer(args: list[str]) -> None:
-    assert fast_ask(args) is None
+    assert fast_parse("ask", args) is None
+
+
+@pytest.mark.parametrize(
+    "args",
+    [[], ["-t", "acme", "--base-url=http://127.0.0.1:9", "--no-markdown", "-v", "--filter", "source=document"],
+     ["--no-color", "--profile", "work", "--timeout", "5", "--retries", "0", "--debug"]],
+)  # fmt: skip
+def test_the_chat_too(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = fast_parse("chat", args)
+    assert fast is not None
+    assert normalised(fast) == normalised(through_typer(args, monkeypatch, "chat") or {})
+
+
+@pytest.mark.parametrize("args", [["question"], ["--plain"], ["-o", "f"], ["--"], ["--help"]])
+def test_what_the_chat_does_not_take_is_left_to_typer(args: list[str]) -> None:
+    assert fast_parse("chat", args) is None
 
 
 TOKENS = st.sampled_from(
@@ -67,11 +87,12 @@ TOKENS = st.sampled_from(
 @settings(max_examples=80, deadline=None)
 @given(st.lists(TOKENS, max_size=10))
 def test_whenever_the_fast_path_answers_typer_agrees(args: list[str]) -> None:
-    fast = fast_ask(args)
-    if fast is None:
-        return
-    with pytest.MonkeyPatch.context() as monkeypatch:
-        assert normalised(fast) == normalised(through_typer(args, monkeypatch) or {})
+    for command in ("ask", "chat"):
+        fast = fast_parse(command, args)
+        if fast is None:
+            continue
+        with pytest.MonkeyPatch.context() as monkeypatch:
+            assert normalised(fast) == normalised(through_typer(args, monkeypatch, command) or {})
 
 
 def test_an_ordinary_ask_never_imports_typer() -> None:

@@ -40,7 +40,7 @@ def ask(
     Words are joined with spaces; with stdin piped in, its text follows the words
     after a blank line. Exit codes: 0 answered, 1 failed, 2 usage, 130 cancelled.
     """
-    from kbchat.commands.asking import run_ask
+    from kbchat.commands.asking import ask_command
 
-    run_ask(question or [], connection, rich=rich, plain=plain, json=json, output=output, no_markdown=no_markdown,
+    ask_command(question or [], connection, rich=rich, plain=plain, json=json, output=output, no_markdown=no_markdown,
             no_color=no_color, no_stream=no_stream, sources=sources, verbose=verbose, debug=debug)  # fmt: skip

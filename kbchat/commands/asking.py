@@ -1,7 +1,7 @@
-"""Asking one question: the work behind `kbchat ask` and `kbchat demo QUESTION`.
+"""Asking: the work behind `kbchat ask`, `kbchat chat` and `kbchat demo QUESTION`.
 
 Free of Typer, so that kbchat.cli's fast path can run it before the command framework
-loads (~100 ms); commands/ask.py declares the same command for Typer.
+loads (~100 ms); commands/ask.py and commands/chat.py declare the same commands for Typer.
 """
 
 from __future__ import annotations
@@ -20,7 +20,7 @@ if TYPE_CHECKING:
     from kbchat.terminal import Terminal
 
 
-def run_ask(
+def ask_command(
     words: Sequence[str],
     connection: ConnectionOptions,
     rich: bool = False,
@@ -48,6 +48,30 @@ def run_ask(
         settings = ready_settings(connection, term.err)
         answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
                    no_stream=no_stream, sources=sources)  # fmt: skip
+
+
+def chat_command(
+    connection: ConnectionOptions,
+    no_markdown: bool = False,
+    no_color: bool = False,
+    verbose: bool = False,
+    debug: bool = False,
+) -> None:
+    """`kbchat chat` with its options parsed: the chat until Ctrl-D, /exit or the end of piped input."""
+    from kbchat.commands.reporting import reported
+    from kbchat.config_file import ready_settings
+    from kbchat.kb import LaterKB
+    from kbchat.repl import run_chat
+    from kbchat.terminal import Terminal
+    from kbchat.trace import make_trace
+
+    term = Terminal.from_std(no_color=no_color)
+    code = 0
+    with reported(debug):
+        settings = ready_settings(connection, term.err)
+        with LaterKB(settings, make_trace(term.err, verbose)) as kb:
+            code = run_chat(settings, term, kb, markdown=not no_markdown)
+    raise SystemExit(code)
 
 
 def answer_one(

@@ -2,8 +2,6 @@
 
 from __future__ import annotations
 
-import typer
-
 from kbchat.commands.options import Debug, NoColor, NoMarkdown, Verbose, with_connection
 from kbchat.settings import ConnectionOptions
 
@@ -23,16 +21,6 @@ def chat(
     With stdin not a terminal, each non-empty line is a question, answered in plain text;
     the exit code is non-zero if any answer failed.
     """
-    from kbchat.commands.reporting import reported
-    from kbchat.config_file import ready_settings
-    from kbchat.kb import LaterKB
-    from kbchat.repl import run_chat
-    from kbchat.terminal import Terminal
-    from kbchat.trace import make_trace
+    from kbchat.commands.asking import chat_command
 
-    term = Terminal.from_std(no_color=no_color)
-    with reported(debug):
-        settings = ready_settings(connection, term.err)
-        with LaterKB(settings, make_trace(term.err, verbose)) as kb:
-            code = run_chat(settings, term, kb, markdown=not no_markdown)
-    raise typer.Exit(code)
+    chat_command(connection, no_markdown=no_markdown, no_color=no_color, verbose=verbose, debug=debug)

@@ -39,12 +39,19 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) 
     if not term.stdin_is_tty:
         assert term.stdin is not None
         return run_loop(session, line_reader(term.stdin))
-    from kbchat.repl.prompt import history_path, prompt_reader
-
     session.clear_screen = term.clear_screen
     session.say(welcome(session.settings))
-    read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
     with quiet_keyboard(term):
+        # The prompt shows at once; the line editor (~250 ms of imports) takes over when loaded,
+        # with whatever was typed meanwhile: echo is off and keys wait as bytes until then.
+        placeholder = term.is_tty and not term.dumb
+        if placeholder:
+            print(term.paint(prompt_label(session.settings), "1") + "> ", end="", file=term.out, flush=True)
+        from kbchat.repl.prompt import history_path, prompt_reader
+
+        if placeholder:
+            print("\r\x1b[K", end="", file=term.out, flush=True)
+        read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
         return run_loop(session, read)
 
 
