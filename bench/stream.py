@@ -131,21 +131,51 @@ def latency(reps: int, events: int = 8, gap: float = 0.2) -> None:
 
 
 def first_content(reps: int) -> None:
-    clients = {**CLIENTS, "requests (minimal)": reference("requests"), "httpx-sse": reference("httpx-sse")}
-    results: dict[str, list[float]] = {name: [] for name in clients}
+    """Launch to the first piece of the answer, on a pipe and on a terminal, against httpx-sse.
+
+    On a terminal the answer is drawn by Rich, ~100 ms of imports that overlap the
+    server's time to its first token; so it is measured with an instant server and with
+    one that thinks 300 ms first, as a model does.
+    """
+    pipe = {**CLIENTS, "requests (minimal)": reference("requests"), "httpx-sse": reference("httpx-sse")}
+    results: dict[str, list[float]] = {}
     with ScriptedServer() as server:
         server.default = Reply([sse("first|", done=False), sse(" rest")])
         for _ in range(reps):
-            for name, command in clients.items():
+            for name, command in pipe.items():
                 started = time.perf_counter()
                 watch = run_watched(command(server.url), [b"first|"])
                 if 0 in watch.seen:
-                    results[name].append(watch.seen[0] - started)
+                    results.setdefault(f"pipe: {name}", []).append(watch.seen[0] - started)
+            for name in ("kbchat", "httpx-sse"):
+                for think in (0.0, 0.3):
+                    server.default = Reply([think, sse("first|", done=False), sse(" rest")])
+                    label = f"terminal: {name}" + (", server thinks 300 ms" if think else "")
+                    results.setdefault(label, []).append(on_a_terminal(pipe[name](server.url)))
+                server.default = Reply([sse("first|", done=False), sse(" rest")])
     rows = []
-    for name, values in results.items():
-        verdict = ("ok" if statistics.median(values) <= 0.2 else "MISSED") if name == "kbchat" else ""
-        rows.append([name, median_ms(values), verdict])
-    table("2. process start -> first content on stdout", ["client", "median ms", "target: <= 200 ms"], rows)
+    for label, values in results.items():
+        base = label.replace("kbchat", "httpx-sse")
+        ratio = statistics.median(values) / statistics.median(results[base]) if "kbchat" in label else None
+        target = 1.3 if label.startswith("pipe") else 1.2
+        verdict = "" if ratio is None else ("ok" if ratio <= target else "MISSED")
+        rows.append([label, median_ms(values), f"{ratio:.2f}x" if ratio else "", f"<= {target}x" if ratio else "",
+                     verdict])  # fmt: skip
+    table("2. process start -> first content", ["client", "median ms", "vs httpx-sse", "target", ""], rows)
+
+
+def on_a_terminal(command: list[str]) -> float:
+    """Launch to `first|` on the screen of a pseudo-terminal (rich output for kbchat)."""
+    import pexpect
+
+    if command[0].endswith("kbchat") or "kbchat" in command[:3]:
+        command = [c for c in command if c != "--plain"]
+    started = time.perf_counter()
+    child = pexpect.spawn(command[0], command[1:], env={**os.environ, "TERM": "xterm-256color"}, dimensions=(24, 80))
+    child.expect(rb"first\|", timeout=10)
+    shown = time.perf_counter() - started
+    child.expect(pexpect.EOF, timeout=10)
+    return shown
 
 
 # --- 3. parser throughput -----------------------------------------------------------------
@@ -286,35 +316,107 @@ def startup(reps: int) -> None:
             started = time.perf_counter()
             subprocess.run(command, stdout=subprocess.DEVNULL, check=True)
             times[name].append(time.perf_counter() - started)
-    times["kbchat chat: prompt ready"] = [prompt_ready() for _ in range(reps)]
+    chat = [prompt_ready() for _ in range(reps)]
+    times["kbchat chat: prompt shown"] = [shown for shown, _ in chat]
+    times["kbchat chat: a key typed at launch echoed"] = [echoed for _, echoed in chat]
     base = statistics.median(times["python3 -c pass"])
-    targets = {"kbchat --version": 0.120, "kbchat ask --help": 0.200}
+    targets = {"kbchat --version": 0.060, "kbchat ask --help": 0.200}
     rows = []
     for name, values in times.items():
-        extra = statistics.median(values) - base
+        median = statistics.median(values)
         target = targets.get(name)
-        verdict = "" if target is None else ("ok" if extra <= target else "MISSED")
-        rows.append(
-            [name, median_ms(values), f"{extra * 1000:+.1f}", f"<= +{target * 1000:.0f}" if target else "", verdict]
-        )
-    ready = statistics.median(times["kbchat chat: prompt ready"])
-    rows[-1][3:] = ["<= 300 from launch", "ok" if ready <= 0.3 else "MISSED"]
+        if name.startswith("kbchat chat"):
+            rows.append([name, median_ms(values), "", "<= 300 from launch", "ok" if median <= 0.3 else "MISSED"])
+            continue
+        verdict = "" if target is None else ("ok" if median - base <= target else "MISSED")
+        limit = f"<= +{target * 1000:.0f}" if target else ""
+        rows.append([name, median_ms(values), f"{(median - base) * 1000:+.1f}", limit, verdict])
     table("5. start-up", ["command", "median ms", "vs bare python", "target", ""], rows)
 
 
-def prompt_ready() -> float:
-    """Launch of `kbchat chat` in a pseudo-terminal to its prompt on the screen."""
+def prompt_ready() -> tuple[float, float]:
+    """Launch of `kbchat chat` in a pseudo-terminal: to its prompt on the screen, and to a key
+    typed at launch showing in the line editor (which loads behind the prompt)."""
     import pexpect
 
     env = {**os.environ, "KBCHAT_API_KEY": KEY, "KBCHAT_TENANT": "bench", "KBCHAT_BASE_URL": "http://127.0.0.1:9",
            "PROMPT_TOOLKIT_NO_CPR": "1", "TERM": "xterm-256color"}  # fmt: skip
     started = time.perf_counter()
     child = pexpect.spawn(kbchat_exe()[0], [*kbchat_exe()[1:], "chat"], env=env, dimensions=(24, 80))
+    child.send("z")
     child.expect(rb"bench(\x1b\[[0-9;]*m)*>", timeout=10)  # the label is styled
-    ready = time.perf_counter() - started
+    shown = time.perf_counter() - started
+    child.expect(rb"z", timeout=10)
+    echoed = time.perf_counter() - started
+    child.sendcontrol("c")
     child.sendcontrol("d")
     child.expect(pexpect.EOF, timeout=10)
-    return ready
+    return shown, echoed
+
+
+# --- 7. question after question ------------------------------------------------------------
+
+
+def second_question(rounds: int) -> None:
+    """Time to the first byte of each question over TLS to loopback: one session, or a new one each time.
+
+    The chat keeps one connection (kbchat.client.HTTPKB); a new client per question, as
+    the first version had, pays a TCP and TLS handshake every time.
+    """
+    import tempfile
+
+    from kbchat.client import HTTPKB
+    from kbchat.events import Content
+    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.settings import Settings
+
+    with tempfile.TemporaryDirectory() as folder:
+        cert, key = self_signed(Path(folder))
+        os.environ["REQUESTS_CA_BUNDLE"] = str(cert)
+        server = start_server(SAMPLE_DOCS, port=0, cache_dir=Path(folder) / "cache", pace=0.0)
+        import ssl
+
+        context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
+        context.load_cert_chain(cert, key)
+        server.socket = context.wrap_socket(server.socket, server_side=True)
+        serve_in_background(server)
+        settings = Settings(
+            base_url=server.url.replace("http://", "https://"), api_key="bench-0123456789", tenant="demo"
+        )
+
+        def first_byte(kb: HTTPKB) -> float:
+            """To the first piece of content; the rest is read too, so the connection can be reused."""
+            started = time.perf_counter()
+            first = float("nan")
+            for event in kb.stream_chat("what are the products?", {"tenant_id": "demo"}):
+                if type(event) is Content and first != first:
+                    first = time.perf_counter() - started
+            return first
+
+        times: dict[str, list[float]] = {"first question": [], "second question, same session": [],
+                                         "second question, a new client": []}  # fmt: skip
+        try:
+            for _ in range(rounds):
+                with HTTPKB(settings) as kb:
+                    times["first question"].append(first_byte(kb))
+                    times["second question, same session"].append(first_byte(kb))
+                with HTTPKB(settings) as fresh:
+                    times["second question, a new client"].append(first_byte(fresh))
+        finally:
+            del os.environ["REQUESTS_CA_BUNDLE"]
+            stop(server)
+    first = statistics.median(times["first question"])
+    rows = [[name, median_ms(values), f"{statistics.median(values) / first:.2f}x"] for name, values in times.items()]
+    table("7. time to first byte over TLS to loopback", ["question", "median ms", "vs the first"], rows)
+
+
+def self_signed(folder: Path) -> tuple[Path, Path]:
+    """A certificate for 127.0.0.1 (openssl), trusted by the client through REQUESTS_CA_BUNDLE."""
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
+                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
+                   check=True, capture_output=True)  # fmt: skip
+    return cert, key
 
 
 # --- 6. memory ---------------------------------------------------------------------------
@@ -354,6 +456,7 @@ def main() -> None:
     end_to_end(reps=reps, small_count=small)
     startup(reps=5 if args.quick else 15)
     peak_rss()
+    second_question(rounds=5 if args.quick else 15)
 
 
 if __name__ == "__main__":

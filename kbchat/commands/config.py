@@ -9,9 +9,6 @@ from typing import Annotated, Any
 import typer
 
 from kbchat.commands.options import Profile
-from kbchat.commands.reporting import reported
-from kbchat.config_file import config_path, load_config, load_settings
-from kbchat.settings import ConnectionOptions
 
 config_app = typer.Typer(help="Read and write the config file.", rich_markup_mode=None, no_args_is_help=True)
 
@@ -19,7 +16,9 @@ config_app = typer.Typer(help="Read and write the config file.", rich_markup_mod
 @config_app.command("show", short_help="The settings in effect, and where each comes from.")
 def config_show(profile: Profile = None) -> None:
     """Show the settings in effect and where each comes from (the key masked)."""
-    from kbchat.config_file import describe
+    from kbchat.commands.reporting import reported
+    from kbchat.config_file import config_path, describe, load_settings
+    from kbchat.settings import ConnectionOptions
 
     with reported():
         settings = load_settings(ConnectionOptions(profile=profile), sys.stderr)
@@ -47,7 +46,8 @@ def config_set(
     `kbchat config set api_key` asks for the key with echo off, so it stays out of
     your shell history; with stdin piped, it reads the key from its first line.
     """
-    from kbchat.config_file import save_config, set_value
+    from kbchat.commands.reporting import reported
+    from kbchat.config_file import config_path, load_config, save_config, set_value
     from kbchat.safe import display_url
 
     with reported():
@@ -64,7 +64,8 @@ def config_set(
 @config_app.command("unset", short_help="Remove KEY from a profile.")
 def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], profile: Profile = None) -> None:
     """Remove KEY from a profile of the config file."""
-    from kbchat.config_file import save_config, unset_value
+    from kbchat.commands.reporting import reported
+    from kbchat.config_file import config_path, load_config, save_config, unset_value
 
     with reported():
         path = config_path(os.environ)
@@ -75,6 +76,8 @@ def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], 
 @config_app.command("path", short_help="Print the config file's path.")
 def config_path_cmd() -> None:
     """Print the config file's path ($KBCHAT_CONFIG or the platform config dir)."""
+    from kbchat.config_file import config_path
+
     print(config_path(os.environ))
 
 
