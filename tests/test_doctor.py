@@ -110,15 +110,23 @@ def test_the_route_follows_the_proxy_settings(monkeypatch: pytest.MonkeyPatch) -
     assert (route.host, route.port, route.proxy) == ("kb.example", 443, "")
 
 
-@pytest.fixture
-def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
-    """A TLS listener on loopback with a self-signed certificate for 127.0.0.1 (openssl)."""
+@pytest.fixture(scope="module")
+def certificate(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Path]:
+    """A self-signed certificate for 127.0.0.1 and its key (openssl), made once."""
     if not shutil.which("openssl"):
         pytest.skip("openssl is not installed")
-    cert, key = tmp_path / "cert.pem", tmp_path / "key.pem"
-    subprocess.run(["openssl", "req", "-x509", "-newkey", "rsa:2048", "-nodes", "-days", "1", "-subj", "/CN=127.0.0.1",
-                    "-addext", "subjectAltName=IP:127.0.0.1", "-keyout", str(key), "-out", str(cert)],
-                   check=True, capture_output=True)  # fmt: skip
+    folder = tmp_path_factory.mktemp("tls")
+    cert, key = folder / "cert.pem", folder / "key.pem"
+    subprocess.run(["openssl", "req", "-x509", "-newkey", "ec", "-pkeyopt", "ec_paramgen_curve:prime256v1", "-nodes",
+                    "-days", "1", "-subj", "/CN=127.0.0.1", "-addext", "subjectAltName=IP:127.0.0.1",
+                    "-keyout", str(key), "-out", str(cert)], check=True, capture_output=True)  # fmt: skip
+    return cert, key
+
+
+@pytest.fixture
+def tls_server(certificate: tuple[Path, Path]) -> Iterator[tuple[int, Path]]:
+    """A TLS listener on loopback with that certificate."""
+    cert, key = certificate
     context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)
     context.load_cert_chain(cert, key)
     listener = socket.create_server(("127.0.0.1", 0))
@@ -131,6 +139,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
                 sock, _ = listener.accept()
             except TimeoutError:
                 continue
+            sock.settimeout(2)  # a client that never closes cannot hold the fixture's teardown
             with sock, contextlib.suppress(OSError), context.wrap_socket(sock, server_side=True) as secure:
                 secure.recv(1)
 
@@ -138,7 +147,7 @@ def tls_server(tmp_path: Path) -> Iterator[tuple[int, Path]]:
     thread.start()
     yield listener.getsockname()[1], cert
     stop.set()
-    thread.join()
+    thread.join(timeout=0.5)  # it ends on its own; a client that has not closed yet costs no wait
     listener.close()
 
 
