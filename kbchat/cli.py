@@ -137,7 +137,7 @@ def run_typer(args: list[str], prog_name: str) -> int:
         from kbchat.commands.reporting import error
 
         context = getattr(err, "ctx", None)
-        where = f"; see {context.command_path} --help" if context is not None else ""
+        where = f" (see {context.command_path} --help)" if context is not None else ""
         message = err.format_message()
         error((message[:1].lower() + message[1:]).rstrip(".") + where)
         return int(err.exit_code)

@@ -123,7 +123,7 @@ def test_unknown_option_is_a_usage_error(server: ScriptedServer) -> None:
     result = cli("ask", "--frobnicate", "q")
     assert (result.returncode, result.stdout) == (2, "")
     assert result.stderr.startswith("kbchat: error: no such option: --frobnicate")
-    assert result.stderr.endswith("; see kbchat ask --help\n") and result.stderr.count("\n") == 1
+    assert result.stderr.endswith(" (see kbchat ask --help)\n") and result.stderr.count("\n") == 1
 
 
 # --- Retries ----------------------------------------------------------------------
