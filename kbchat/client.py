@@ -10,14 +10,10 @@ the key goes nowhere else.
 from __future__ import annotations
 
 import contextlib
-import http
-import http.client
 import json
-import random
-import socket
 import time
 from collections.abc import Callable, Iterator
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any
 from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
@@ -27,30 +23,35 @@ from kbchat import __version__, wire
 from kbchat.errors import (
     BadResponse,
     ConnectFailed,
-    HTTPStatusError,
     Redirected,
     StreamIdle,
     StreamIncomplete,
-    format_detail,
 )
 from kbchat.events import Content, Done, KBEvent, NotJSON, Unknown, iter_events
+from kbchat.failures import (
+    RETRY_STATUSES,
+    backoff,
+    cause,
+    error_text,
+    not_http,
+    origin_of,
+    phrase,
+    read_json,
+    redirect_message,
+    retry_delay,
+    status_error,
+    worth_retrying,
+)
 from kbchat.safe import display_url, keep_secret, one_line
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
     from kbchat.settings import Settings
 
-RETRY_STATUSES = frozenset({429, 502, 503, 504})
-BACKOFF_BASE = 0.5  # seconds before the first retry; doubles each time, with jitter
-BACKOFF_CAP = 30.0
 READ_SIZE = 65536
 DRAIN = 0.25  # seconds to wait for a body's end after [DONE], so the connection can be reused
-ERROR_BODY_LIMIT = 1 << 20
 JSON_BODY_LIMIT = 16 << 20  # a chat or search response larger than this is refused, not read on
 MAX_REDIRECTS = 3  # same-origin hops followed in one request; another origin is never followed
-EPOCH_THRESHOLD = 1_000_000_000  # X-RateLimit-Reset above this is an epoch time, not a wait
-
-E = TypeVar("E", bound=BaseException)
 
 
 class HTTPKB:
@@ -116,7 +117,7 @@ class HTTPKB:
                 text = response.raw.read(4096, decode_content=True).decode("utf-8", "replace")
             except (urllib3.exceptions.HTTPError, OSError):
                 text = ""
-        return response.status_code, response.reason or _phrase(response.status_code), text
+        return response.status_code, response.reason or phrase(response.status_code), text
 
     def _json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.send("POST", path, body, headers={"Accept": "application/json"})
@@ -160,12 +161,12 @@ class HTTPKB:
             try:
                 response = self._follow(method, path, body, headers, attempt)
             except requests.ConnectionError as err:
-                not_http = _not_http(err)
-                if not_http:
-                    raise BadResponse(f"{self.origin} {not_http}") from None
-                if last or not _worth_retrying(err):
+                wrong = not_http(err)
+                if wrong:
+                    raise BadResponse(f"{self.origin} {wrong}") from None
+                if last or not worth_retrying(err):
                     raise ConnectFailed(self._connect_message(err, attempt + 1)) from None
-                self._wait(backoff(attempt), f"cannot connect ({_cause(err, self.settings.connect_timeout)})")
+                self._wait(backoff(attempt), f"cannot connect ({cause(err, self.settings.connect_timeout)})")
                 continue
             except requests.Timeout:
                 raise ConnectFailed(
@@ -270,7 +271,7 @@ class HTTPKB:
 
     def _connect_message(self, err: requests.RequestException, attempts: int) -> str:
         tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-        return f"cannot connect to {self.origin}: {_cause(err, self.settings.connect_timeout)}{tries}"
+        return f"cannot connect to {self.origin}: {cause(err, self.settings.connect_timeout)}{tries}"
 
 
 def finish_body(response: requests.Response) -> None:
@@ -317,161 +318,18 @@ def split_userinfo(url: str) -> tuple[str, str, str]:
     return urlunsplit(parts._replace(netloc=host)), unquote(user), unquote(password)
 
 
-def origin_of(url: str) -> tuple[str, str, int]:
-    """Scheme, host and port: where a request goes, and so where the key goes."""
-    parts = urlsplit(url)
-    try:
-        port = parts.port
-    except ValueError:
-        port = -1
-    return parts.scheme.lower(), (parts.hostname or "").lower(), port or (443 if parts.scheme == "https" else 80)
-
-
-def redirect_message(target: str, path: str, status: int, method: str, same_origin: bool) -> str:
-    """Where the server pointed, and the --base-url that would go there directly."""
-    parts = urlsplit(target)
-    prefix = parts.path[: -len(path)] if parts.path.endswith(path) else ""
-    base = urlunsplit((parts.scheme, parts.netloc, prefix.rstrip("/"), "", ""))
-    shown = one_line(display_url(target))
-    advice = f"; if that is right, use --base-url {one_line(display_url(base))}"
-    if same_origin:  # a POST sent on after 301/302/303 would arrive as a GET, without its body
-        if not parts.path.endswith(path):
-            advice = "; kbchat does not follow it"
-        return f"the server redirected to {shown} with HTTP {status}, which would turn the {method} into a GET{advice}"
-    return f"the server redirected to {shown}{advice}"
-
-
-def _not_http(err: requests.ConnectionError) -> str:
-    """What is wrong when the reply was not HTTP at all, or had oversized headers; "" otherwise."""
-    problem = _find(err, http.client.HTTPException)
-    if problem is None or isinstance(problem, http.client.RemoteDisconnected):
-        return ""  # closed without a word: a connection failure, worth retrying
-    if isinstance(problem, http.client.LineTooLong):
-        return "sent an HTTP header line longer than 64 KiB"
-    if isinstance(problem, http.client.BadStatusLine):
-        sent = one_line(str(problem.args[0]) if problem.args else "")[:60]
-        return "did not answer with HTTP" + (f' (it sent "{sent}")' if sent else "")
-    return f"sent a malformed HTTP response: {one_line(str(problem))[:100]}"
-
-
-def backoff(attempt: int) -> float:
-    """Exponential backoff with jitter: 0.5 s, 1 s, 2 s … each scaled by 0.5 to 1."""
-    return float(min(BACKOFF_CAP, BACKOFF_BASE * 2**attempt) * random.uniform(0.5, 1.0))
-
-
-def retry_delay(headers: Any, attempt: int, now: float | None = None) -> float:
-    """Honour Retry-After, else X-RateLimit-Reset (a wait if small, an epoch if large), capped."""
-    now = time.time() if now is None else now
-    retry_after = headers.get("Retry-After")
-    if retry_after:
-        try:
-            return _clamp(float(retry_after))
-        except ValueError:
-            import email.utils  # an HTTP date is rare: import only for it
-
-            try:
-                return _clamp(email.utils.parsedate_to_datetime(retry_after).timestamp() - now)
-            except (TypeError, ValueError):
-                pass
-    reset = headers.get("X-RateLimit-Reset")
-    if reset:
-        try:
-            value = float(reset)
-        except ValueError:
-            pass
-        else:
-            return _clamp(value - now if value > EPOCH_THRESHOLD else value)
-    return backoff(attempt)
-
-
-def _clamp(seconds: float) -> float:
-    return max(0.0, min(BACKOFF_CAP, seconds))
-
-
-def status_error(response: requests.Response) -> HTTPStatusError:
-    """HTTP <code> <reason>: <detail>, the detail read from a JSON body when there is one."""
-    reason = response.reason or _phrase(response.status_code)
-    obj = _read_json(response)
-    detail = _detail(obj) if isinstance(obj, dict) else format_detail(obj) if isinstance(obj, str | list) else ""
-    return HTTPStatusError(response.status_code, reason, detail)
-
-
 def _events_from_json(response: requests.Response, content_type: str) -> Iterator[KBEvent]:
     """A 200 that is not an event stream: a chat body is the whole answer; an error body is an error."""
-    obj = _read_json(response)
+    obj = read_json(response)
     if isinstance(obj, dict) and isinstance(obj.get("answer"), str):
         yield Content(obj["answer"], wire.message_data(obj["answer"]))
         yield Done()
         return
     if isinstance(obj, dict):
-        detail = _detail(obj)
+        detail = error_text(obj)
         if detail:
             raise BadResponse(f"the server answered 200 with an error: {detail}")
     raise BadResponse(f"expected an event stream, but the server sent {one_line(content_type.split(';')[0])}")
-
-
-def _read_json(response: requests.Response) -> Any:
-    """A small body (an error, or a JSON answer where a stream was expected) as JSON, else None."""
-    try:
-        return wire.unwrap(json.loads(response.raw.read(ERROR_BODY_LIMIT, decode_content=True)))
-    except (ValueError, RecursionError, urllib3.exceptions.HTTPError, OSError):
-        return None
-
-
-def _detail(obj: dict[str, Any]) -> str:
-    return format_detail(wire.error_detail(obj))
-
-
-def _phrase(status: int) -> str:
-    try:
-        return http.HTTPStatus(status).phrase
-    except ValueError:
-        return ""
-
-
-def _worth_retrying(err: requests.ConnectionError) -> bool:
-    """TLS failures and unknown host names do not heal by themselves; the rest may."""
-    if isinstance(err, requests.exceptions.SSLError):
-        return False
-    gai = _find(err, socket.gaierror)
-    return gai is None or gai.errno == socket.EAI_AGAIN
-
-
-def _cause(err: BaseException, connect_timeout: float) -> str:
-    """The root cause of a failed connection, in a few words."""
-    if isinstance(err, requests.exceptions.ConnectTimeout) or _find(err, TimeoutError):
-        return f"timed out after {connect_timeout:g} s"
-    if _find(err, socket.gaierror):
-        return "cannot resolve the host name"
-    import ssl
-
-    tls = _find(err, ssl.SSLError)
-    if tls is not None or isinstance(err, requests.exceptions.SSLError):
-        reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or "handshake failed"
-        return f"TLS error: {reason}"
-    if _find(err, ConnectionRefusedError):
-        return "connection refused"
-    if _find(err, ConnectionResetError):
-        return "connection reset by the server"
-    os_error = _find(err, OSError)
-    if os_error is not None and os_error.strerror:
-        return os_error.strerror.lower()
-    return "connection failed"
-
-
-def _find(err: BaseException, kind: type[E]) -> E | None:
-    """Search an exception's causes, contexts and urllib3 `reason`s for one of `kind`."""
-    seen: set[int] = set()
-    stack: list[Any] = [err]
-    while stack:
-        current = stack.pop()
-        if not isinstance(current, BaseException) or id(current) in seen:
-            continue
-        seen.add(id(current))
-        if isinstance(current, kind) and current is not err:
-            return current
-        stack.extend([current.__cause__, current.__context__, getattr(current, "reason", None), *current.args])
-    return None
 
 
 def _headers(response: requests.Response) -> str:

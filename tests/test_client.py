@@ -10,9 +10,10 @@ import responses
 from responses import matchers
 
 from kbchat import __version__
-from kbchat.client import BACKOFF_CAP, HTTPKB, backoff, retry_delay
+from kbchat.client import HTTPKB
 from kbchat.errors import BadResponse, ConnectFailed, HTTPStatusError
 from kbchat.events import Content, Done
+from kbchat.failures import BACKOFF_CAP, backoff, retry_delay
 from kbchat.settings import Settings
 from tests.scripted_server import sse
 
@@ -188,14 +189,14 @@ def test_backoff_grows_and_is_capped() -> None:
 def test_dns_failures_are_named_and_not_retried_when_permanent() -> None:
     import socket
 
-    from kbchat.client import _cause, _worth_retrying
+    from kbchat.failures import cause, worth_retrying
 
     unknown = requests.ConnectionError(socket.gaierror(socket.EAI_NONAME, "Name or service not known"))
     flaky = requests.ConnectionError(socket.gaierror(socket.EAI_AGAIN, "Temporary failure in name resolution"))
-    assert _cause(unknown, 10) == "cannot resolve the host name"
-    assert not _worth_retrying(unknown) and _worth_retrying(flaky)
+    assert cause(unknown, 10) == "cannot resolve the host name"
+    assert not worth_retrying(unknown) and worth_retrying(flaky)
     assert (
-        _cause(requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")), 10) == "connection refused"
+        cause(requests.ConnectionError(ConnectionRefusedError(111, "Connection refused")), 10) == "connection refused"
     )
 
 

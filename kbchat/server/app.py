@@ -10,7 +10,6 @@ from __future__ import annotations
 import hmac
 import io
 import json
-import re
 import socket
 import sys
 import threading
@@ -22,27 +21,14 @@ from typing import Any, TextIO
 
 from kbchat import __version__
 from kbchat.safe import one_line
+from kbchat.server.bodies import MAX_BODY, RequestError, parse_body, read_limit, read_query
 from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
 from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
 from kbchat.sse import encode_event
-from kbchat.wire import FILTER_KEYS, LIST_FILTER_KEYS
 
-MAX_BODY = 1 << 20
-MAX_DEPTH = 32  # JSON nesting accepted in a body; the API's bodies are three levels deep
-_SURROGATE = re.compile("[\ud800-\udfff]")
-MAX_LIMIT = 100
 ANSWER_PASSAGES = 3
 DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed
-
-
-class RequestError(Exception):
-    """An error response: status and the `detail` of its body."""
-
-    def __init__(self, status: int, detail: Any) -> None:
-        super().__init__(str(detail))
-        self.status = status
-        self.detail = detail
 
 
 @dataclass
@@ -206,16 +192,7 @@ class Handler(BaseHTTPRequestHandler):
         if len(raw) < length:
             raise RequestError(400, "Request body shorter than its Content-Length")
         self.body_read = True
-        try:
-            parsed = json.loads(raw)
-        except RecursionError:  # nested deeper than Python reads
-            raise too_deep() from None
-        except ValueError as err:
-            raise RequestError(422, [_problem(["body"], f"JSON decode error: {err}", "json_invalid")]) from None
-        body = scrub(parsed)
-        if not isinstance(body, dict):
-            raise RequestError(422, [_problem(["body"], "Input should be a valid dictionary", "dict_type")])
-        return body
+        return parse_body(raw)
 
     # --- responses ------------------------------------------------------------------
 
@@ -335,71 +312,3 @@ ROUTES: dict[str, dict[str, Route]] = {
     "/v1/kb/chat": {"POST": chat},
     "/v1/kb/chat/stream": {"POST": chat_stream},
 }
-
-
-# --- request bodies ----------------------------------------------------------------------
-
-
-def read_query(body: dict[str, Any]) -> tuple[str, dict[str, Any]]:
-    """`query` and `filters` checked with the service's documented messages."""
-    query = body.get("query")
-    if query is not None and not isinstance(query, str):
-        raise RequestError(422, [_problem(["body", "query"], "Input should be a valid string", "string_type")])
-    if not query or not query.strip():
-        raise RequestError(400, "query is required")
-    return query, read_filters(body.get("filters"))
-
-
-def read_filters(filters: Any) -> dict[str, Any]:
-    if filters is None:
-        raise RequestError(400, "tenant_id is required in filters")
-    if not isinstance(filters, dict):
-        raise RequestError(422, [_problem(["body", "filters"], "Input should be a valid dictionary", "dict_type")])
-    checked: dict[str, Any] = {}
-    for key, value in filters.items():
-        if key not in FILTER_KEYS:
-            raise RequestError(400, f"Invalid filter: {key}")
-        if value is None:
-            continue
-        if key in LIST_FILTER_KEYS:
-            value = [value] if isinstance(value, str) else value
-            if not isinstance(value, list) or not all(isinstance(v, str) for v in value):
-                problem = _problem(["body", "filters", key], "Input should be a valid list of strings", "list_type")
-                raise RequestError(422, [problem])
-        elif not isinstance(value, str):
-            raise RequestError(
-                422, [_problem(["body", "filters", key], "Input should be a valid string", "string_type")]
-            )
-        checked[key] = value
-    if not checked.get("tenant_id"):
-        raise RequestError(400, "tenant_id is required in filters")
-    return checked
-
-
-def read_limit(limit: Any) -> int:
-    if isinstance(limit, bool) or not isinstance(limit, int) or not 1 <= limit <= MAX_LIMIT:
-        problem = _problem(["body", "limit"], f"Input should be a whole number from 1 to {MAX_LIMIT}", "int_range")
-        raise RequestError(422, [problem])
-    return limit
-
-
-def scrub(value: Any, depth: int = 0) -> Any:
-    """A parsed body with lone surrogates (`"\\ud800"`, which UTF-8 cannot carry) made U+FFFD."""
-    if depth > MAX_DEPTH:
-        raise too_deep()
-    if isinstance(value, str):
-        return _SURROGATE.sub("\ufffd", value)
-    if isinstance(value, list):
-        return [scrub(item, depth + 1) for item in value]
-    if isinstance(value, dict):
-        return {scrub(key): scrub(item, depth + 1) for key, item in value.items()}
-    return value
-
-
-def too_deep() -> RequestError:
-    return RequestError(422, [_problem(["body"], f"JSON nested deeper than {MAX_DEPTH} levels", "json_invalid")])
-
-
-def _problem(loc: list[str], msg: str, kind: str) -> dict[str, Any]:
-    """One FastAPI-style validation entry."""
-    return {"loc": loc, "msg": msg, "type": kind}
