@@ -183,11 +183,11 @@ from rich.live import Live
 from rich.markdown import Markdown
 from kbchat.client import HTTPKB
 from kbchat.settings import Settings
-from kbchat.events import Content, iter_events
+from kbchat.events import Content
 settings = Settings(base_url=sys.argv[1], api_key="k", tenant="t")
 text = ""
 with Live(console=Console(), vertical_overflow="visible") as live:  # Rich's defaults: 4 refreshes a second
-    for event in iter_events(HTTPKB(settings).stream_chat("q", {"tenant_id": "t"})):
+    for event in HTTPKB(settings).stream_chat("q", {"tenant_id": "t"}):
         if type(event) is Content:
             text += event.text
             live.update(Markdown(text))
