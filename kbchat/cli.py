@@ -148,6 +148,6 @@ def run_typer(args: list[str], prog_name: str) -> int:
 
 def typer_app() -> typer.Typer:
     """The app with every command (imported only now)."""
-    from kbchat.commands.app import app
+    from kbchat.commands.typer_app import app
 
     return app

@@ -51,6 +51,11 @@ class Terminal:
         if self.is_tty and not self.dumb:
             print(CLEAR_SCREEN, end="", file=self.out, flush=True)
 
+    def erase_line(self) -> None:
+        """Back to the start of the line, and clear it (a placeholder gives way to the real thing)."""
+        if self.is_tty and not self.dumb:
+            print("\r\x1b[K", end="", file=self.out, flush=True)
+
     def paint(self, text: str, sgr: str) -> str:
         """Text in an SGR style (`32` green, `1` bold) when the terminal takes colour."""
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color and self.is_tty else text

@@ -233,7 +233,7 @@ def test_a_certificate_outside_the_bundle_is_not_trusted(tls_server: tuple[int, 
 
 def test_a_narrow_terminal_puts_the_detail_under_the_name(monkeypatch: pytest.MonkeyPatch) -> None:
     from kbchat.checks import Check
-    from kbchat.render.checks import CheckLines
+    from kbchat.render.doctor_lines import CheckLines
     from kbchat.terminal import Terminal
 
     monkeypatch.setattr("shutil.get_terminal_size", lambda: os.terminal_size((40, 24)))

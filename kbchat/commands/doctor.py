@@ -21,7 +21,7 @@ def doctor(*, connection: ConnectionOptions, no_color: NoColor = False) -> None:
 
     from kbchat.checks import run
     from kbchat.commands.reporting import reported
-    from kbchat.render.checks import CheckLines
+    from kbchat.render.doctor_lines import CheckLines
     from kbchat.terminal import Terminal
 
     term = Terminal.from_std(no_color=no_color)

@@ -50,7 +50,7 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) 
         from kbchat.repl.prompt import history_path, prompt_reader
 
         if placeholder:
-            print("\r\x1b[K", end="", file=term.out, flush=True)
+            term.erase_line()
         read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
         return run_loop(session, read)
 

@@ -19,7 +19,7 @@ from dataclasses import dataclass, field
 from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 from typing import Any, TextIO
 
-from kbchat import __version__
+from kbchat import __version__, wire
 from kbchat.safe import one_line
 from kbchat.server.bodies import MAX_BODY, RequestError, parse_body, read_limit, read_query
 from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
@@ -152,7 +152,7 @@ class Handler(BaseHTTPRequestHandler):
             if route is None:
                 self.allow = ", ".join(routes)
                 raise RequestError(405, "Method Not Allowed")
-            if path != "/health":
+            if path != wire.HEALTH:
                 self._check_key()
             route(self, self._body() if method == "POST" else {})
         except RequestError as err:
@@ -225,9 +225,8 @@ class Handler(BaseHTTPRequestHandler):
             for i, piece in enumerate(pieces(answer)):
                 if i and self.server.pace:
                     time.sleep(self.server.pace)
-                message = {"event": "message", "data": {"content": piece}}
-                self._chunk(encode_event(json.dumps(message, ensure_ascii=False)))
-            self._chunk(encode_event("[DONE]"))
+                self._chunk(encode_event(wire.message_data(piece)))
+            self._chunk(encode_event(wire.DONE))
             self.wfile.write(b"0\r\n\r\n")
             streams.add(completed=1)
         except (BrokenPipeError, ConnectionResetError, TimeoutError):
@@ -306,9 +305,9 @@ def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
 
 
 ROUTES: dict[str, dict[str, Route]] = {
-    "/health": {"GET": health},
-    "/health/detailed": {"GET": health_detailed},
-    "/v1/kb/search": {"POST": search},
-    "/v1/kb/chat": {"POST": chat},
-    "/v1/kb/chat/stream": {"POST": chat_stream},
+    wire.HEALTH: {"GET": health},
+    wire.HEALTH_DETAILED: {"GET": health_detailed},
+    wire.SEARCH: {"POST": search},
+    wire.CHAT: {"POST": chat},
+    wire.CHAT_STREAM: {"POST": chat_stream},
 }

@@ -1,0 +1,155 @@
+"""One exchange, with a fake knowledge base: which events an answer has, and what the commands make of them.
+
+No server and no process: `fake_kb` stands in for every KB a command opens, and `cli()`
+runs the real entry point in this process.
+"""
+
+from __future__ import annotations
+
+import json
+from pathlib import Path
+
+import pytest
+
+from kbchat.errors import ConnectFailed
+from kbchat.events import Content, Done, Notice, Sources
+from kbchat.exchange import CLOSEST, SOURCES, Question, answer_events
+from tests.conftest import KEY, cli
+from tests.fake_kb import NO_DONE, FakeKB, error
+
+CONN = ["--base-url", "https://kb.example", "--api-key", KEY, "--tenant", "acme"]
+HIT = {"id": "1", "score": 0.91, "payload": {"original_text": "The Team plan costs $29.", "title": "Plans"}}
+
+
+def kinds(events: list[object]) -> list[str]:
+    return [type(event).__name__ for event in events]
+
+
+# --- the events of an answer ----------------------------------------------------------------
+
+
+def test_a_streamed_answer_is_the_streams_events() -> None:
+    kb = FakeKB(["Plans ", "start at $9."])
+    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"})))
+    assert kinds(events) == ["Content", "Content", "Done"]
+    assert kb.asked == [("q", {"tenant_id": "acme"})]
+
+
+def test_the_chat_body_is_the_answer_then_its_sources() -> None:
+    kb = FakeKB()
+    kb.chat_bodies.append({"answer": "Team costs $29.", "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}]})
+    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, no_stream=True)))
+    assert kinds(events) == ["Content", "Done", "Sources"]
+    assert isinstance(events[0], Content) and events[0].text == "Team costs $29."
+    assert json.loads(events[0].raw) == {
+        "answer": "Team costs $29.",
+        "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}],
+    }
+    sources = events[2]
+    assert isinstance(sources, Sources) and sources.title == SOURCES and sources.raw == ""
+    assert sources.passages[0].text == "Team: $29"
+
+
+def test_the_closest_passages_come_after_the_answer_from_the_side_kb() -> None:
+    kb, side = FakeKB(["The answer."]), FakeKB()
+    side.search_bodies.append({"items": [HIT], "total_found": 1})
+    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, closest=True), side))
+    assert kinds(events) == ["Content", "Done", "Sources"]
+    sources = events[-1]
+    assert isinstance(sources, Sources) and sources.title == CLOSEST
+    assert json.loads(sources.raw) == {"event": "kbchat.sources", "data": {"items": [HIT], "total_found": 1}}
+    assert side.asked == [("q", {"tenant_id": "acme"})] and kb.asked == [("q", {"tenant_id": "acme"})]
+
+
+def test_a_failed_side_search_is_a_notice_not_the_answers_failure() -> None:
+    kb, side = FakeKB(["The answer."]), FakeKB()
+    side.search_bodies.append(ConnectFailed("cannot connect to kb.example:443: connection refused"))
+    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, closest=True), side))
+    assert events[-1] == Notice("no closest passages: cannot connect to kb.example:443: connection refused")
+    assert type(events[-2]) is Done
+
+
+# --- what the commands make of them ----------------------------------------------------------
+
+
+def test_ask_opens_one_kb_and_closes_it(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["Plans ", "start at $9."])
+    result = cli("ask", *CONN, "what", "are", "plans?")
+    assert (result.returncode, result.stdout, result.stderr) == (0, "Plans start at $9.\n", "")
+    assert (fake_kb.opened, fake_kb.closed) == (1, 1)
+    assert fake_kb.asked == [("what are plans?", {"tenant_id": "acme"})]
+
+
+def test_sources_open_a_second_kb_for_the_search(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["The answer."])
+    fake_kb.search_bodies.append({"items": [HIT], "total_found": 1})
+    result = cli("ask", *CONN, "--sources", "q")
+    assert result.returncode == 0 and (fake_kb.opened, fake_kb.closed) == (2, 2)
+    assert result.stdout.startswith("The answer.\n\nClosest passages")
+    assert "0.91  1  The Team plan costs $29." in result.stdout
+
+
+def test_a_failed_side_search_is_one_warning(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["The answer."])
+    fake_kb.search_bodies.append(ConnectFailed("cannot connect to kb.example:443: connection refused"))
+    result = cli("ask", *CONN, "--sources", "q")
+    assert (result.returncode, result.stdout) == (0, "The answer.\n")
+    assert (
+        result.stderr == "kbchat: warning: no closest passages: cannot connect to kb.example:443: connection refused\n"
+    )
+
+
+def test_ctrl_c_keeps_the_partial_answer_and_exits_130(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["Half of ", "the answer", KeyboardInterrupt()])
+    result = cli("ask", *CONN, "q")
+    assert (result.returncode, result.stdout, result.stderr) == (130, "Half of the answer\n", "kbchat: cancelled\n")
+    assert fake_kb.closed == 1
+
+
+def test_error_events_are_reported_after_the_answer(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["partial", error("model overloaded"), " more"])
+    result = cli("ask", *CONN, "q")
+    assert (result.returncode, result.stdout, result.stderr) == (
+        1,
+        "partial more\n",
+        "kbchat: error: model overloaded\n",
+    )
+
+
+def test_no_done_is_an_incomplete_answer(fake_kb: FakeKB) -> None:
+    fake_kb.answers.append(["cut off", NO_DONE])
+    result = cli("ask", *CONN, "q")
+    assert (result.returncode, result.stdout) == (1, "cut off\n")
+    assert result.stderr == "kbchat: error: the stream ended before the answer was complete\n"
+
+
+def test_output_file_gets_the_plain_answer_whatever_the_mode(fake_kb: FakeKB, tmp_path: Path) -> None:
+    fake_kb.answers.append(["saved ", "answer"])
+    out = tmp_path / "answer.txt"
+    result = cli("ask", *CONN, "--json", "-o", str(out), "q")
+    assert out.read_text() == "saved answer\n" and result.stdout.count("\n") == 2
+
+
+def test_a_piped_chat_opens_one_kb_for_all_its_questions(fake_kb: FakeKB) -> None:
+    result = cli("chat", *CONN, input="first\nsecond\n/tenant globex\nthird\n")
+    assert result.returncode == 0
+    assert result.stdout == "answer to first\nanswer to second\nanswer to third\n"
+    assert (fake_kb.opened, fake_kb.closed) == (1, 1)
+    assert [filters["tenant_id"] for _, filters in fake_kb.asked] == ["acme", "acme", "globex"]
+
+
+def test_a_chat_that_asks_nothing_never_connects(fake_kb: FakeKB) -> None:
+    assert cli("chat", *CONN, input="/filters\n").returncode == 0
+    assert fake_kb.opened == 0
+
+
+@pytest.mark.parametrize("no_stream", [False, True])
+def test_json_lines_are_the_payloads(fake_kb: FakeKB, no_stream: bool) -> None:
+    fake_kb.answers.append(["a", "b"])
+    fake_kb.chat_bodies.append({"answer": "ab", "sources": []})
+    result = cli("ask", *CONN, "--json", *(["--no-stream"] if no_stream else []), "q")
+    lines = [json.loads(line) for line in result.stdout.splitlines()]
+    if no_stream:
+        assert lines == [{"answer": "ab", "sources": []}]
+    else:
+        assert [line["data"]["content"] for line in lines] == ["a", "b"]
