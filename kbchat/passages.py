@@ -8,15 +8,34 @@ from typing import Any
 
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 SNIPPET = 160
+LOCATION_KEYS = ("url", "source_url", "document", "path", "file_name")  # where a document is
 
 
 @dataclass(frozen=True)
 class Passage:
+    """A passage, with what a person needs to find it again: its document's title, the
+    heading above it, and where the document is (a path or URL), when the server says."""
+
     score: float | None
     id: str
-    document: str
+    document: str  # the document's id (elemental id)
     tags: tuple[str, ...]
     text: str
+    title: str = ""
+    heading: str = ""
+    location: str = ""  # path or URL
+
+    @property
+    def name(self) -> str:
+        """`Title › Heading`, else the document's id, else the passage's."""
+        named = " › ".join(part for part in (self.title, self.heading) if part)
+        return named or self.document or self.id
+
+    @property
+    def label(self) -> str:
+        """The name, and where the document is: `Plans › Team (docs/plans.md)`."""
+        where = self.location if self.location and self.location != self.name else ""
+        return f"{self.name} ({where})" if where and self.name else self.name or where
 
 
 def from_search_item(item: Any) -> Passage:
@@ -24,13 +43,13 @@ def from_search_item(item: Any) -> Passage:
     item = item if isinstance(item, dict) else {}
     payload: dict[str, Any] = item["payload"] if isinstance(item.get("payload"), dict) else {}
     tags: list[Any] = payload["tag_names"] if isinstance(payload.get("tag_names"), list) else []
-    document = payload.get("title") or payload.get("document") or payload.get("snack_elemental_id") or ""
     return Passage(
         score=_number(item.get("score")),
-        id=str(payload.get("snack_item_id") or item.get("id") or ""),
-        document=str(document),
+        id=_text(payload.get("snack_item_id") or item.get("id")),
+        document=_text(payload.get("snack_elemental_id")),
         tags=tuple(str(t) for t in tags),
-        text=str(payload.get("original_text") or ""),
+        text=_text(payload.get("original_text")),
+        **_names(payload),
     )
 
 
@@ -39,11 +58,22 @@ def from_chat_source(source: Any) -> Passage:
     source = source if isinstance(source, dict) else {}
     return Passage(
         score=_number(source.get("score")),
-        id=str(source.get("snack_item_id") or source.get("id") or ""),
-        document=str(source.get("snack_elemental_id") or ""),
+        id=_text(source.get("snack_item_id") or source.get("id")),
+        document=_text(source.get("snack_elemental_id")),
         tags=(),
-        text=str(source.get("text") or ""),
+        text=_text(source.get("text")),
+        **_names(source),
     )
+
+
+def _names(fields: dict[str, Any]) -> dict[str, str]:
+    """Title, heading and location from whichever of the usual keys the server sends."""
+    location = next((fields[k] for k in LOCATION_KEYS if isinstance(fields.get(k), str) and fields[k]), "")
+    return {"title": _text(fields.get("title")), "heading": _text(fields.get("heading")), "location": location}
+
+
+def _text(value: Any) -> str:
+    return value if isinstance(value, str) else "" if value is None or isinstance(value, dict | list) else str(value)
 
 
 def query_terms(query: str) -> list[str]:

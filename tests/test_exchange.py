@@ -18,7 +18,8 @@ from tests.conftest import KEY, cli
 from tests.fake_kb import NO_DONE, FakeKB, error
 
 CONN = ["--base-url", "https://kb.example", "--api-key", KEY, "--tenant", "acme"]
-HIT = {"id": "1", "score": 0.91, "payload": {"original_text": "The Team plan costs $29.", "title": "Plans"}}
+HIT = {"id": "1", "score": 0.91, "payload": {"original_text": "The Team plan costs $29.", "title": "Plans",
+                                            "heading": "Team", "document": "plans.md"}}  # fmt: skip
 
 
 def kinds(events: list[object]) -> list[str]:
@@ -86,7 +87,7 @@ def test_sources_open_a_second_kb_for_the_search(fake_kb: FakeKB) -> None:
     result = cli("ask", *CONN, "--sources", "q")
     assert result.returncode == 0 and (fake_kb.opened, fake_kb.closed) == (2, 2)
     assert result.stdout.startswith("The answer.\n\nClosest passages")
-    assert "0.91  1  The Team plan costs $29." in result.stdout
+    assert "0.91  Plans › Team (plans.md)  The Team plan costs $29." in result.stdout
 
 
 def test_a_failed_side_search_is_one_warning(fake_kb: FakeKB) -> None:

@@ -110,7 +110,17 @@ def test_search_without_a_match(kb: KBServer) -> None:
 def test_chat_shape(kb: KBServer) -> None:
     body = post(kb, "/v1/kb/chat", ask_body()).json()
     assert "the premium plan" in body["answer"] and "plans-and-pricing.md" in body["answer"]
-    assert body["sources"][0].keys() == {"id", "score", "snack_item_id", "snack_elemental_id", "text"}
+    assert body["sources"][0].keys() == {
+        "id",
+        "score",
+        "snack_item_id",
+        "snack_elemental_id",
+        "text",
+        "title",
+        "heading",
+        "document",
+    }
+    assert body["sources"][0]["document"].endswith(".md") and body["sources"][0]["title"]
 
 
 def test_stream_wire_format_matches_the_chat_answer(kb: KBServer) -> None:

@@ -146,7 +146,7 @@ def test_sources_never_delay_the_first_token(server: ScriptedServer) -> None:
     out, err = proc.communicate(timeout=10)
     assert proc.returncode == 0, err
     assert out.decode().startswith(" and the rest.\n\nClosest passages")
-    assert "0.91  item-0.91  The Team plan costs $29." in out.decode()
+    assert "0.91  Plans  The Team plan costs $29." in out.decode()
     assert {r.path for r in server.requests} == {STREAM, SEARCH}
 
 

@@ -45,9 +45,10 @@ def passages_table(passages: Sequence[Passage], query: str, numbered: bool = Tru
     table.add_column("passage", overflow="fold", ratio=5)
     for rank, passage in enumerate(passages, 1):
         score = "" if passage.score is None else f"{passage.score:.2f}"
-        document = Text(terminal_safe(passage.document))
-        if passage.id:
-            document.append("\n" + terminal_safe(passage.id), style="dim")
+        document = Text(terminal_safe(passage.name))
+        where = passage.location or (passage.id if passage.id != passage.name else "")
+        if where:
+            document.append("\n" + terminal_safe(where), style="dim")
         cells = [Text(score, style=score_style(passage.score)), document,
                  Text(terminal_safe(", ".join(passage.tags))), highlighted(passage.text, terms)]  # fmt: skip
         table.add_row(*([str(rank)] if numbered else []), *cells)
@@ -66,12 +67,12 @@ def print_passages(term: Terminal, passages: Sequence[Passage], query: str, titl
 
 
 def plain_passages(passages: Sequence[Passage], query: str, title: str) -> str:
-    """The same as plain text: a blank line, the title, then `score  id  snippet` lines."""
+    """The same as plain text: a blank line, the title, then `score  Title › Heading (path)  snippet` lines."""
     terms = query_terms(query)
     lines = ["", f"{title}:"]
     for passage in passages:
         score = "    " if passage.score is None else f"{passage.score:.2f}"
-        lines.append(f"{score}  {passage.id or passage.document}  {snippet(passage.text, terms)}")
+        lines.append(f"{score}  {passage.label}  {snippet(passage.text, terms)}")
     return "\n".join(lines) + "\n"
 
 

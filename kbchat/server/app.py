@@ -292,9 +292,10 @@ def chat(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
     sources = [
-        {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id, "text": h.text}
+        {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id,
+         "title": h.title, "heading": h.heading, "document": h.path, "text": h.text}
         for h in hits
-    ]
+    ]  # fmt: skip
     handler._send_json(200, {"answer": compose_answer(query, hits), "sources": sources})
 
 
