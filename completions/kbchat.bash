@@ -21,6 +21,11 @@ _kbchat() {
             "config:set") path="config set" ;;
             "config:unset") path="config unset" ;;
             "config:path") path="config path" ;;
+            ":log") path="log" ;;
+            "log:show") path="log show" ;;
+            "log:export") path="log export" ;;
+            "log:rm") path="log rm" ;;
+            "log:path") path="log path" ;;
         esac
     done
     case "$prev" in
@@ -28,22 +33,27 @@ _kbchat() {
         --filter) COMPREPLY=($(compgen -W "tenant_id= elemental_id= user_id= tag_ids= tag_names= source= type_name= category_name=" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
         --docs|--cache-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-key|--base-url|--host|--limit|--max-connections|--min-score|--pace|--port|--retries|--tenant|--timeout|-n|-t) return ;;
+        --api-key|--base-url|--cid|--count|--host|--limit|--max-connections|--min-score|--pace|--port|--query|--retries|--tenant|--timeout|-n|-q|-t) return ;;
     esac
     local words=""
     case "$path" in
-        "") words="ask chat search doctor demo serve config --version -V --install-completion --show-completion --help -h" ;;
-        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --verbose -v --help -h" ;;
-        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-markdown --no-color --verbose -v --help -h" ;;
+        "") words="ask chat search doctor demo serve config log --version -V --install-completion --show-completion --help -h" ;;
+        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --code --continue -c --cid --no-log --verbose -v --help -h" ;;
+        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-markdown --no-color --no-log --verbose -v --help -h" ;;
         "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --no-color --verbose -v --help -h" ;;
         "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-color --help -h" ;;
-        "demo") words="--rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --verbose -v --help -h" ;;
+        "demo") words="--rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --code --continue -c --cid --no-log --verbose -v --help -h" ;;
         "serve") words="--docs --host --port --api-key --pace --cache-dir --follow-symlinks --max-connections --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
-        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
-        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries log default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries log default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
         "config path") words="--help -h" ;;
+        "log") words="show export rm path --count -n --query -q --tenant -t --json --no-pager --no-color --help -h" ;;
+        "log show") words="--no-markdown --no-pager --no-color --help -h" ;;
+        "log export") words="--output -o --count -n --query -q --tenant -t --no-pager --help -h" ;;
+        "log rm") words="--all --help -h" ;;
+        "log path") words="--help -h" ;;
     esac
     COMPREPLY=($(compgen -W "$words" -- "$cur"))
 }

@@ -1,11 +1,11 @@
 """The entry point: `kbchat` on the command line.
 
 Typer (and with it Click) takes ~100 ms to import, more than the rest of a question's
-start-up. So `--version`, and an `ask` or `chat` whose options are all plain and known, are
-answered before it loads: `fast_parse` reads such a command line itself and hands it to
-the same code Typer would (kbchat.commands.asking). Anything else, `--help` included,
-goes to the Typer app, whose own usage errors are said the way kbchat says every error:
-`kbchat: error: …`, exit 2.
+start-up. So `--version`, and an `ask`, `chat` or `log` whose options are all plain and
+known, are answered before it loads: `fast_parse` reads such a command line itself and
+hands it to the same code Typer would (kbchat.commands.asking, kbchat.commands.logbook).
+Anything else, `--help` included, goes to the Typer app, whose own usage errors are said
+the way kbchat says every error: `kbchat: error: …`, exit 2.
 """
 
 from __future__ import annotations
@@ -30,9 +30,10 @@ def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:
     command, rest = (args[0], args[1:]) if args else (_bare(), [])
     completing = "_KBCHAT_COMPLETE" in os.environ  # Typer's dynamic shell completion: its own business
     if command in FAST and not completing and (parsed := fast_parse(command, rest)) is not None:
-        from kbchat.commands import asking
+        import importlib
 
-        getattr(asking, FAST[command])(**parsed)
+        module, function = FAST[command]
+        getattr(importlib.import_module(f"kbchat.commands.{module}"), function)(**parsed)
         return
     sys.exit(run_typer(args, prog_name))
 
@@ -46,35 +47,39 @@ def _bare() -> str:
 
 # --- the fast path -------------------------------------------------------------------------
 
-FAST = {"ask": "ask_command", "ask -": "ask_command", "chat": "chat_command"}  # → kbchat.commands.asking
+FAST = {  # → kbchat.commands.<module>.<function>
+    "ask": ("asking", "ask_command"), "ask -": ("asking", "ask_command"), "chat": ("asking", "chat_command"),
+    "log": ("logbook", "list_command"),
+}  # fmt: skip
 FLAGS = {
     "--rich": "rich", "--plain": "plain", "--json": "json", "--no-markdown": "no_markdown",
     "--no-color": "no_color", "--no-stream": "no_stream", "--sources": "sources",
-    "--verbose": "verbose", "-v": "verbose", "--debug": "debug",
+    "--verbose": "verbose", "-v": "verbose", "--debug": "debug", "--no-log": "no_log", "--code": "code",
+    "--continue": "follow", "-c": "follow", "--no-pager": "no_pager",
 }  # fmt: skip
 VALUES = {
     "--base-url": "base_url", "--api-key": "api_key", "--tenant": "tenant", "-t": "tenant",
     "--filter": "filter", "--profile": "profile", "-p": "profile", "--timeout": "timeout",
-    "--retries": "retries", "--output": "output", "-o": "output",
+    "--retries": "retries", "--output": "output", "-o": "output", "--cid": "cid",
+    "--count": "count", "-n": "count", "--query": "query", "-q": "query",
 }  # fmt: skip
-CONVERT: dict[str, Any] = {"timeout": float, "retries": int, "output": Path}
+CONVERT: dict[str, Any] = {"timeout": float, "retries": int, "output": Path, "count": int}
 CONNECTION = {"base_url", "api_key", "tenant", "filter", "profile", "timeout", "retries"}
 ALLOWED = {  # what each fast command takes; anything else goes to Typer
-    "ask": {*FLAGS.values(), *VALUES.values(), "words"},
-    "chat": {"no_markdown", "no_color", "verbose", "debug", *CONNECTION},
+    "ask": {*FLAGS.values(), *VALUES.values(), "words"} - {"no_pager", "count", "query"},
+    "chat": {"no_markdown", "no_color", "verbose", "debug", "no_log", *CONNECTION},
+    "log": {"count", "query", "tenant", "json", "no_pager", "no_color"},  # the list; its subcommands go to Typer
 }
 
 
 def fast_parse(command: str, args: list[str]) -> dict[str, Any] | None:
-    """The arguments of `ask` or `chat` as commands.asking takes them, or None to leave them to Typer.
+    """The arguments of `ask`, `chat` or `log` as their functions take them, or None to leave them to Typer.
 
     Only what Typer would read the same way: known long and short options, `--opt=value`,
     repeated --filter, `--` and a question's words. A value that does not convert, an option
     the command does not take, a repeated single-valued one or --help: None, and Typer says
     what is wrong.
     """
-    from kbchat.settings import ConnectionOptions
-
     if command == "ask -":  # bare `kbchat` with stdin piped
         command, args = ("ask", ["-"]) if not args else ("", args)
     allowed = ALLOWED.get(command, set())
@@ -113,10 +118,14 @@ def fast_parse(command: str, args: list[str]) -> dict[str, Any] | None:
             values[key] = CONVERT.get(key, str)(value)
         except ValueError:
             return None
-    output = values.pop("output", None)
+    if command == "log":
+        return None if values.get("count", 0) < 0 else {**flags, **values}
+    from kbchat.settings import ConnectionOptions
+
+    output, cid = values.pop("output", None), values.pop("cid", None)
     parsed: dict[str, Any] = {"connection": ConnectionOptions(**values, filters=tuple(filters)), **flags}
     if command == "ask":
-        parsed.update(words=words, output=output)
+        parsed.update(words=words, output=output, cid=cid)
     return parsed
 
 

@@ -26,6 +26,7 @@ from kbchat.settings import (
     mask_key,
     resolve,
     to_retries,
+    to_switch,
     to_timeout,
 )
 from kbchat.wire import LIST_FILTER_KEYS
@@ -177,6 +178,7 @@ def describe(settings: Settings) -> list[str]:
         ("tenant", settings.tenant or "(not set)", origins.get("tenant", "")),
         ("timeout", f"{settings.timeout:g}", origins.get("timeout", "default")),
         ("retries", str(settings.retries), origins.get("retries", "default")),
+        ("log", "on" if settings.log else "off", origins.get("log", "default")),
     ]
     for name, value in settings.filters.items():
         rows.append((f"filters.{name}", ",".join(value) if isinstance(value, list) else value, ""))
@@ -190,6 +192,8 @@ def _typed(key: str, value: str) -> Any:
         return to_timeout(value)
     if key == "retries":
         return to_retries(value)
+    if key == "log":
+        return to_switch(value)
     if key == "base_url":
         value = _non_empty(key, value).rstrip("/")
         check_url(value)  # refuse now what the client would refuse later

@@ -167,12 +167,19 @@ class Answer:
     """
 
     keep_text: bool = False
+    keep_limit: int = 4 << 20  # characters kept at most; past it the text is cut and `truncated` says so
     parts: list[str] = field(default_factory=list)
     chars: int = 0
     last_char: str = ""
     errors: list[str] = field(default_factory=list)
     finished: bool = False
     cancelled: bool = False
+    truncated: bool = False
+    # What the exchange notes for the answer log: the passages listed after the answer, and
+    # the times from the question sent to the first content and to the end.
+    sources: list[Sources] = field(default_factory=list)
+    first_content_ms: float | None = None
+    duration_ms: float | None = None
 
     def apply(self, event: KBEvent) -> str:
         """Fold one event in; return the content it adds ("" for anything else)."""
@@ -180,10 +187,12 @@ class Answer:
         if kind is Content:
             text = event.text  # type: ignore[union-attr]
             if text:
+                if self.keep_text:
+                    room = self.keep_limit - self.chars
+                    self.parts.append(text if len(text) <= room else text[: max(room, 0)])
+                    self.truncated = self.truncated or len(text) > room
                 self.chars += len(text)
                 self.last_char = text[-1]
-                if self.keep_text:
-                    self.parts.append(text)
             return text
         if kind is StreamError:
             self.errors.append(event.message)  # type: ignore[union-attr]

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import json
 import threading
+import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, TextIO
@@ -51,10 +52,25 @@ def exchange(
     answer: Answer | None = None,
 ) -> Answer:
     """Show one answer; the Answer says how it ended. `side` runs the closest-passages search."""
-    events = answer_events(kb, question, side)
+    answer = Answer() if answer is None else answer
+    events = noted(answer_events(kb, question, side), answer)
     if copy_to is not None:
         events = copy_content(events, copy_to)
     return renderer.render(events, answer)
+
+
+def noted(events: Iterable[KBEvent], answer: Answer) -> Iterator[KBEvent]:
+    """Pass the events on, noting in the answer when its content began and ended, and its sources."""
+    started = time.monotonic()
+    try:
+        for event in events:
+            if answer.first_content_ms is None and isinstance(event, Content) and event.text:
+                answer.first_content_ms = (time.monotonic() - started) * 1000
+            elif isinstance(event, Sources):
+                answer.sources.append(event)
+            yield event
+    finally:
+        answer.duration_ms = (time.monotonic() - started) * 1000
 
 
 def answer_events(kb: KB, question: Question, side: KB | None = None) -> Iterator[KBEvent]:

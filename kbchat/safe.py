@@ -69,3 +69,12 @@ def display_url(url: str) -> str:
     user, colon, _ = userinfo.partition(":")
     shown = f"{user}:****" if colon else "****"
     return f"{scheme}://{shown}@{host}{slash}{path}"
+
+
+def without_userinfo(url: str) -> str:
+    """A URL with no user or password in it at all (what the answer log keeps)."""
+    scheme, sep, rest = url.partition("://")
+    authority, slash, path = rest.partition("/")
+    if not sep or "@" not in authority:
+        return url
+    return f"{scheme}://{authority.rpartition('@')[2]}{slash}{path}"

@@ -23,7 +23,7 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_PROFILE = "default"
 
-PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries")
+PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries", "log")
 TEXT_KEYS = frozenset({"base_url", "api_key", "tenant"})
 ENV_VARS = {
     "base_url": "KBCHAT_BASE_URL",
@@ -47,6 +47,7 @@ class ConnectionOptions:
     profile: str | None = None
     timeout: float | None = None
     retries: int | None = None
+    log: bool | None = None  # False: --no-log
 
 
 @dataclass(frozen=True)
@@ -60,6 +61,7 @@ class Settings:
     timeout: float = DEFAULT_TIMEOUT
     retries: int = DEFAULT_RETRIES
     profile: str = DEFAULT_PROFILE
+    log: bool = True  # keep each answer in the answer log
     origins: Mapping[str, str] = field(default_factory=dict)
 
     @property
@@ -147,6 +149,8 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
             values[key], origins[key] = given, "option"
         elif env_var and env.get(env_var):
             values[key], origins[key] = env[env_var], f"env {env_var}"
+        elif key == "log" and env.get("KBCHAT_NO_LOG"):
+            values[key], origins[key] = not to_switch(env["KBCHAT_NO_LOG"], "env KBCHAT_NO_LOG"), "env KBCHAT_NO_LOG"
         elif key in profile:
             values[key], origins[key] = profile[key], f"profile {profile_name}"
             if key in TEXT_KEYS and not isinstance(profile[key], str):
@@ -164,6 +168,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
         timeout=to_timeout(values.get("timeout", DEFAULT_TIMEOUT), origins.get("timeout", "")),
         retries=to_retries(values.get("retries", DEFAULT_RETRIES), origins.get("retries", "")),
         profile=profile_name,
+        log=to_switch(values.get("log", True), origins.get("log", "")),
         origins=origins,
     )
 
@@ -253,6 +258,19 @@ def to_retries(value: Any, origin: str = "") -> int:
     if not 0 <= count <= 100 or isinstance(value, bool | float):
         raise UsageError(f"bad retries {value!r}{_from(origin)}: expected a whole number from 0 to 100")
     return count
+
+
+SWITCHES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}
+
+
+def to_switch(value: Any, origin: str = "") -> bool:
+    """On or off: a TOML boolean, or 1/0, true/false, yes/no, on/off."""
+    if isinstance(value, bool):
+        return value
+    switch = SWITCHES.get(str(value).strip().lower()) if isinstance(value, str | int) else None
+    if switch is None:
+        raise UsageError(f"bad switch {value!r}{_from(origin)}: expected true or false")
+    return switch
 
 
 def _from(origin: str) -> str:

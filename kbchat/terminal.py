@@ -1,6 +1,6 @@
 """The terminal kbchat runs on, owned here alone: its streams and what they are, colour and
 dumb-ness, line mode and echo while an answer streams, Ctrl-C while the screen is put
-right, clearing the screen, and a reader of stdout that went away.
+right, clearing the screen, a pager for long output, and a reader of stdout that went away.
 
 POSIX-only parts (termios) are guarded: without them rich output still works and typed
 keys simply echo. Imports nothing from kbchat, and nothing heavy.
@@ -15,7 +15,7 @@ import sys
 import threading
 from collections.abc import Iterator, Mapping
 from dataclasses import dataclass
-from typing import TextIO
+from typing import Any, TextIO
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"  # home, clear the screen, and its scrollback
 
@@ -56,6 +56,24 @@ class Terminal:
         if self.is_tty and not self.dumb:
             print("\r\x1b[K", end="", file=self.out, flush=True)
 
+    def set_clipboard(self, payload: str) -> None:
+        """OSC 52: the terminal puts this base64 text on the clipboard of the machine at the keyboard."""
+        print(f"\x1b]52;c;{payload}\x07", end="", file=self.out, flush=True)
+
+    def page(self, text: str, pager: bool = True, env: Mapping[str, str] = os.environ) -> None:
+        """Text for stdout; through $PAGER (`less -FRX` when unset) on a terminal if taller than it.
+
+        As git and gh do: LESS=FRX unless set (colours pass, a pager that fits quits at
+        once, the screen is not cleared). `--no-pager`, PAGER=cat or an empty PAGER print
+        directly, and so does a pager that cannot be started.
+        """
+        if pager and self.is_tty and not self.dumb and text.count("\n") >= _screen_height():
+            command = env.get("KBCHAT_PAGER", env.get("PAGER", "less"))
+            if command.strip() not in ("", "cat") and _run_pager(command, text, env):
+                return
+        self.out.write(text)
+        self.out.flush()
+
     def paint(self, text: str, sgr: str) -> str:
         """Text in an SGR style (`32` green, `1` bold) when the terminal takes colour."""
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color and self.is_tty else text
@@ -69,6 +87,7 @@ def isatty(stream: TextIO | None) -> bool:
 
 
 _quiet_depth = 0  # quiet_keyboard nests: the chat holds it between prompts, each answer inside it
+_ordinary: tuple[int, list[Any]] | None = None  # the terminal's own settings while it is quiet
 
 
 @contextlib.contextmanager
@@ -92,15 +111,36 @@ def quiet_keyboard(term: Terminal) -> Iterator[None]:
     except (ImportError, OSError, ValueError, AttributeError):
         yield
         return
+    global _ordinary
     quiet = list(saved)
     quiet[3] &= ~(termios.ECHO | getattr(termios, "ECHOCTL", 0) | termios.ICANON)
     termios.tcsetattr(fd, termios.TCSANOW, quiet)
     _quiet_depth += 1
+    _ordinary = (fd, saved)
     try:
         yield
     finally:
         _quiet_depth -= 1
+        _ordinary = None
         termios.tcsetattr(fd, termios.TCSANOW, saved)
+
+
+@contextlib.contextmanager
+def ordinary_keyboard() -> Iterator[None]:
+    """The terminal as the user had it (echo, line mode) for a while: an editor runs in it."""
+    held = _ordinary
+    if held is None:
+        yield
+        return
+    import termios
+
+    fd, saved = held
+    quiet = termios.tcgetattr(fd)
+    termios.tcsetattr(fd, termios.TCSANOW, saved)
+    try:
+        yield
+    finally:
+        termios.tcsetattr(fd, termios.TCSANOW, quiet)
 
 
 @contextlib.contextmanager
@@ -120,6 +160,31 @@ def ignore_ctrl_c_from_now_on() -> None:
     """Leaving after a Ctrl-C: another one must not turn the exit into a traceback."""
     if threading.current_thread() is threading.main_thread():
         signal.signal(signal.SIGINT, signal.SIG_IGN)
+
+
+def _screen_height() -> int:
+    import shutil
+
+    return shutil.get_terminal_size().lines
+
+
+def _run_pager(command: str, text: str, env: Mapping[str, str]) -> bool:
+    """Show text in the pager; False if it could not be started. Ctrl-C is the pager's business."""
+    import shlex
+    import subprocess
+
+    sys.stdout.flush()
+    try:
+        pager = subprocess.Popen(shlex.split(command), stdin=subprocess.PIPE, env={"LESS": "FRX", "LV": "-c", **env})
+    except (OSError, ValueError):
+        return False
+    with ignoring_ctrl_c():
+        assert pager.stdin is not None
+        with contextlib.suppress(BrokenPipeError, OSError):  # the user left the pager early
+            pager.stdin.write(text.encode("utf-8", "replace"))
+            pager.stdin.close()
+        pager.wait()
+    return True
 
 
 def stdout_gone() -> None:

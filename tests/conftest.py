@@ -25,6 +25,7 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     monkeypatch.setenv("KBCHAT_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # the index cache of serve/demo
     monkeypatch.setenv("XDG_STATE_HOME", str(tmp_path / "xdg-state"))  # REPL history
+    monkeypatch.setenv("XDG_DATA_HOME", str(tmp_path / "xdg-data"))  # the answer log
 
 
 @pytest.fixture(autouse=True)

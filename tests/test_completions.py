@@ -43,9 +43,11 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("kbchat ", ["ask", "chat", "search", "doctor", "demo", "serve", "config"]),
+        ("kbchat ", ["ask", "chat", "search", "doctor", "demo", "serve", "config", "log"]),
+        ("kbchat log ", ["show", "export", "rm", "path"]),
+        ("kbchat log --", ["--count", "--query", "--tenant", "--json", "--no-pager", "--no-color", "--help"]),
         ("kbchat se", ["search", "serve"]),
-        ("kbchat ask --no", ["--no-markdown", "--no-color", "--no-stream"]),
+        ("kbchat ask --no", ["--no-markdown", "--no-color", "--no-stream", "--no-log"]),
         ("kbchat ask --filter tag", ["tag_ids=", "tag_names="]),
         ("kbchat ask -p ", ["work", "home-lab"]),
         ("kbchat chat --profile h", ["home-lab"]),

@@ -1,4 +1,4 @@
-"""The fast path: an `ask` or `chat` command line parsed before Typer loads, exactly as Typer parses it."""
+"""The fast path: an `ask`, `chat` or `log` command line parsed before Typer loads, exactly as Typer parses it."""
 
 from __future__ import annotations
 
@@ -26,6 +26,7 @@ def through_typer(args: list[str], monkeypatch: pytest.MonkeyPatch, command: str
 
     monkeypatch.setattr("kbchat.commands.asking.ask_command", capture_ask)
     monkeypatch.setattr("kbchat.commands.asking.chat_command", capture_chat)
+    monkeypatch.setattr("kbchat.commands.logbook.list_command", lambda **flags: seen.append(flags))
     code = run_typer([command, *args], "kbchat")
     return seen[0] if code == 0 and seen else None
 
@@ -77,17 +78,34 @@ def test_what_the_chat_does_not_take_is_left_to_typer(args: list[str]) -> None:
     assert fast_parse("chat", args) is None
 
 
+@pytest.mark.parametrize(
+    "args",
+    [[], ["-n", "3"], ["--count=5", "-q", "plans OR prices", "--tenant", "acme"], ["--json", "--no-pager", "--no-color"],
+     ["-t", "globex", "--query=x*"]],
+)  # fmt: skip
+def test_the_log_list_too(args: list[str], monkeypatch: pytest.MonkeyPatch) -> None:
+    fast = fast_parse("log", args)
+    assert fast is not None
+    assert normalised(fast) == normalised(through_typer(args, monkeypatch, "log") or {})
+
+
+@pytest.mark.parametrize("args", [["show", "1"], ["rm", "--all"], ["-n", "-1"], ["-n", "x"], ["--help"], ["-c"]])
+def test_log_subcommands_and_the_rest_are_left_to_typer(args: list[str]) -> None:
+    assert fast_parse("log", args) is None
+
+
 TOKENS = st.sampled_from(
     ["q", "what?", "-", "--", "--plain", "--json", "-v", "--sources", "--no-stream", "--tenant", "-t", "acme",
      "--filter", "tag_ids=1", "--timeout", "3", "--retries", "2", "--base-url=http://127.0.0.1:9", "-o", "f.txt",
-     "--profile=p", "--api-key", "sk-x", "--timeout=1e3", "--filter=source=document", "-p", "work"]
+     "--profile=p", "--api-key", "sk-x", "--timeout=1e3", "--filter=source=document", "-p", "work",
+     "-n", "2", "-q", "--no-pager", "--count=0"]
 )  # fmt: skip
 
 
 @settings(max_examples=80, deadline=None)
 @given(st.lists(TOKENS, max_size=10))
 def test_whenever_the_fast_path_answers_typer_agrees(args: list[str]) -> None:
-    for command in ("ask", "chat"):
+    for command in ("ask", "chat", "log"):
         fast = fast_parse(command, args)
         if fast is None:
             continue

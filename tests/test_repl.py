@@ -134,6 +134,11 @@ def test_a_person_leaves_with_0_whatever_failed_on_the_way() -> None:
         ("/retry", "nothing to retry yet"),
         ("/save", "/save FILE"),
         ("/tenant a b", "no spaces"),
+        ("/context maybe", "/context on or /context off"),
+        ("/history many", "/history N"),
+        ("/copy", "no answer to copy yet"),
+        ("/copy all", "/copy, or /copy code"),
+        ("/edit", "/edit needs a terminal"),
     ],
 )
 def test_bad_commands_say_why_and_carry_on(line: str, message: str) -> None:
@@ -155,6 +160,85 @@ def test_save_writes_markdown_without_the_key(tmp_path: Path) -> None:
         "## second\n\npart\n\n*[cancelled]*\n"
     )
     assert f"saved 2 questions to {target}" in err.getvalue()
+
+
+def test_context_makes_each_question_a_follow_up() -> None:
+    kb = Asker()
+    remembered: list[tuple[str, str, int | None]] = []
+
+    def remember(question: str, answer: Answer, failure: object, query: str, continues: int | None,
+                 settings: Settings) -> int:  # fmt: skip
+        remembered.append((question, query, continues))
+        return len(remembered) + 40
+
+    chat, err = session(kb)
+    chat.remember = remember
+    run(chat, "about plans", "/context on", "and prices?", "in euros?", "/context off", "new subject", "/context")
+    assert [q for q, *_ in kb.asked] == [
+        "about plans",
+        "about plans\n\nFollow-up question: and prices?",
+        "about plans\n\nFollow-up question: and prices?\n\nFollow-up question: in euros?",
+        "new subject",
+    ]
+    assert [c for *_, c in remembered] == [None, 41, 42, None]
+    assert [q for q, *_ in remembered] == ["about plans", "and prices?", "in euros?", "new subject"]
+    assert "follow-ups on: each question carries the one before" in err.getvalue()
+    assert err.getvalue().rstrip().endswith("follow-ups off")
+
+
+def test_the_prompt_shows_context() -> None:
+    from kbchat.repl import prompt_label
+
+    chat, _ = session(Asker())
+    assert prompt_label(chat) == "acme"
+    run(chat, "/context on")
+    assert prompt_label(chat) == "acme [context]"
+
+
+def test_history_lists_this_chats_exchanges() -> None:
+    chat, err = session(Asker("ok", "cancelled", "ok"), scripted=False)
+    chat.remember = lambda *args: None
+    run(chat, "/history", "first question", "second\nquestion " + "long " * 30, "third", "/history 2")
+    lines = err.getvalue().splitlines()
+    assert lines[0] == "no exchanges yet"
+    assert lines[-2].startswith("      2.  second question long long") and lines[-2].endswith("…  [cancelled]")
+    assert lines[-1] == "      3.  third"
+
+
+def test_history_shows_log_ids() -> None:
+    chat, err = session(Asker())
+    chat.remember = lambda *args: 7
+    run(chat, "q", "/history")
+    assert err.getvalue().splitlines()[-1] == "      #7  q"
+
+
+def test_copy_hands_the_last_answer_or_its_last_code_block_over() -> None:
+    copied: list[tuple[str, str]] = []
+
+    class CodeAsker(Asker):
+        def __call__(self, question: str, settings: Settings, markdown: bool, answer: Answer) -> Answer:
+            answer.apply(Content("Try:\n\n```sh\nls\n```\n\nor\n\n```\npwd\n```\n", ""))
+            answer.apply(Done())
+            return answer
+
+    chat, err = session(CodeAsker())
+    chat.copy = lambda text, what: copied.append((text, what)) or f"copied {what}"
+    run(chat, "how?", "/copy", "/copy code")
+    assert copied == [("Try:\n\n```sh\nls\n```\n\nor\n\n```\npwd\n```\n", "the last answer"),
+                      ("pwd", "its last code block")]  # fmt: skip
+    assert "copied the last answer" in err.getvalue()
+    chat.transcript[-1] = chat.transcript[-1].__class__("q", "no code here")
+    assert run(chat, "/copy code") == 2 and "the last answer has no code block" in err.getvalue()
+
+
+def test_edit_asks_what_was_written_in_the_editor() -> None:
+    kb = Asker()
+    chat, err = session(kb)
+    written = iter(["  a question\nover lines\n", "   \n"])
+    chat.edit = lambda: next(written)
+    run(chat, "/edit", "/edit")
+    assert [q for q, *_ in kb.asked] == ["a question\nover lines"]
+    assert "nothing to ask: the file was left empty" in err.getvalue()
 
 
 def test_transcript_markdown_of_nothing() -> None:

@@ -78,9 +78,9 @@ def test_pasted_lines_are_one_question(server: ScriptedServer) -> None:
     session.child.send(f"{PASTE_START}first line\nsecond line\nthird{PASTE_END}")
     session.wait_for(lambda text: "third" in text)
     session.child.send("\r")
-    session.wait_for(lambda text: "ok" in text)
+    session.wait_for(lambda text: "ok" in text and text.rstrip().endswith("acme>"))
     session.child.send("alt\x1b\renter\r")  # Alt-Enter (ESC, CR) inserts a newline
-    session.wait_for(lambda text: text.count("ok") >= 2)
+    session.wait_for(lambda text: text.count("ok") >= 2 and text.rstrip().endswith("acme>"))
     session.child.send("back\\\rslash\r")  # a trailing backslash continues the question
     session.wait_for(lambda text: text.count("ok") >= 3)
     session.child.sendcontrol("d")

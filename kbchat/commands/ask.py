@@ -4,8 +4,12 @@ from __future__ import annotations
 
 from kbchat.commands.options import (
     JSON,
+    Code,
     Debug,
+    Follow,
+    FollowID,
     NoColor,
+    NoLog,
     NoMarkdown,
     NoStream,
     Output,
@@ -32,6 +36,10 @@ def ask(
     no_color: NoColor = False,
     no_stream: NoStream = False,
     sources: Sources = False,
+    code: Code = False,
+    follow: Follow = False,
+    cid: FollowID = None,
+    no_log: NoLog = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -43,4 +51,5 @@ def ask(
     from kbchat.commands.asking import ask_command
 
     ask_command(question or [], connection, rich=rich, plain=plain, json=json, output=output, no_markdown=no_markdown,
-            no_color=no_color, no_stream=no_stream, sources=sources, verbose=verbose, debug=debug)  # fmt: skip
+            no_color=no_color, no_stream=no_stream, sources=sources, verbose=verbose, debug=debug, code=code,
+            no_log=no_log, follow=follow, cid=cid)  # fmt: skip

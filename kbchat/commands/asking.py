@@ -8,10 +8,12 @@ from __future__ import annotations
 
 import contextlib
 from collections.abc import Sequence
+from dataclasses import replace
 from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kbchat.errors import UsageError
+from kbchat.memory import Memory
 from kbchat.settings import ConnectionOptions
 
 if TYPE_CHECKING:
@@ -33,6 +35,10 @@ def ask_command(
     sources: bool = False,
     verbose: bool = False,
     debug: bool = False,
+    code: bool = False,
+    no_log: bool = False,
+    follow: bool = False,
+    cid: str | None = None,
 ) -> None:
     """`kbchat ask` with its options parsed; ends the process through reporting's exit codes."""
     from kbchat.commands.reporting import reported
@@ -43,11 +49,19 @@ def ask_command(
 
     term = Terminal.from_std(no_color=no_color)
     with reported(debug):
-        mode = choose_mode(rich=rich, plain=plain, json=json)
+        mode = choose_mode(rich=rich, plain=plain, json=json, code=code)
+        follows = followed(follow, cid)
         text = build_question(words, read_stdin(words, term))
-        settings = ready_settings(connection, term.err)
+        settings = ready_settings(replace(connection, log=False) if no_log else connection, term.err)
         answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
-                   no_stream=no_stream, sources=sources)  # fmt: skip
+                   no_stream=no_stream, sources=sources, follows=follows)  # fmt: skip
+
+
+def followed(follow: bool, cid: str | None) -> str | None:
+    """The exchange a follow-up continues: `last` (-c), an id (--cid), or None."""
+    if follow and cid:
+        raise UsageError("--continue follows the last exchange, --cid ID another: give one of them")
+    return "last" if follow else cid
 
 
 def chat_command(
@@ -56,6 +70,7 @@ def chat_command(
     no_color: bool = False,
     verbose: bool = False,
     debug: bool = False,
+    no_log: bool = False,
 ) -> None:
     """`kbchat chat` with its options parsed: the chat until Ctrl-D, /exit or the end of piped input."""
     from kbchat.commands.reporting import reported
@@ -68,9 +83,9 @@ def chat_command(
     term = Terminal.from_std(no_color=no_color)
     code = 0
     with reported(debug):
-        settings = ready_settings(connection, term.err)
-        with LaterKB(settings, make_trace(term.err, verbose)) as kb:
-            code = run_chat(settings, term, kb, markdown=not no_markdown)
+        settings = ready_settings(replace(connection, log=False) if no_log else connection, term.err)
+        with LaterKB(settings, make_trace(term.err, verbose)) as kb, Memory(settings, term.err) as memory:
+            code = run_chat(settings, term, kb, memory, markdown=not no_markdown)
     raise SystemExit(code)
 
 
@@ -84,24 +99,47 @@ def answer_one(
     markdown: bool = True,
     no_stream: bool = False,
     sources: bool = False,
+    follows: str | None = None,
 ) -> None:
-    """One question through the pipeline; raises how it ended (exit codes are reporting's)."""
+    """One question through the pipeline, then into the answer log; raises how it ended.
+
+    `follows`: `last` or a log id, for a follow-up (the query carries that exchange's).
+    """
     from kbchat.commands.reporting import settle
-    from kbchat.exchange import Question, exchange
+    from kbchat.errors import KBChatError
+    from kbchat.events import Answer
+    from kbchat.exchange import Question, exchange, outcome
     from kbchat.kb import connect
-    from kbchat.render import make_renderer
+    from kbchat.memory import Memory, follow_up
+    from kbchat.render import Mode, make_renderer
     from kbchat.trace import make_trace
 
-    question = Question(text, settings.request_filters(), no_stream=no_stream, closest=sources and not no_stream,
-                        wait=settings.timeout)  # fmt: skip
     trace = make_trace(term.err, verbose)
     renderer = make_renderer(mode, term, markdown=markdown, sources=sources)
+    answer = Answer(keep_text=settings.log)
     with contextlib.ExitStack() as stack:
+        memory = stack.enter_context(Memory(settings, term.err))
+        query, continues = text, None
+        if follows:
+            earlier = memory.find(follows)
+            query, continues = follow_up(earlier.query, text), earlier.id
+        question = Question(query, settings.request_filters(), no_stream=no_stream,
+                            closest=sources and not no_stream, wait=settings.timeout)  # fmt: skip
         copy_to = stack.enter_context(open_output(output)) if output else None
         kb = stack.enter_context(contextlib.closing(connect(settings, trace)))
         side = stack.enter_context(contextlib.closing(connect(settings, trace))) if question.closest else None
-        answer = exchange(kb, question, renderer, side=side, copy_to=copy_to)
+        try:
+            exchange(kb, question, renderer, side=side, copy_to=copy_to, answer=answer)
+        except KBChatError as err:
+            memory.record(text, answer, err, query, continues)
+            raise
+        except BrokenPipeError:  # what was read is kept; reporting says how the command ends
+            memory.record(text, answer, KBChatError("the reader of stdout went away"), query, continues)
+            raise
+        memory.record(text, answer, None if answer.cancelled else outcome(answer), query, continues)
     settle(answer, mark_shown=renderer.marks_cancel and term.err_is_tty)
+    if mode is Mode.CODE and not getattr(renderer, "blocks", 0) and not answer.cancelled:
+        raise KBChatError("the answer has no code block")
 
 
 def open_output(path: Path) -> TextIO:

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from kbchat.commands.options import Debug, NoColor, NoMarkdown, Verbose, with_connection
+from kbchat.commands.options import Debug, NoColor, NoLog, NoMarkdown, Verbose, with_connection
 from kbchat.settings import ConnectionOptions
 
 
@@ -12,6 +12,7 @@ def chat(
     connection: ConnectionOptions,
     no_markdown: NoMarkdown = False,
     no_color: NoColor = False,
+    no_log: NoLog = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -23,4 +24,4 @@ def chat(
     """
     from kbchat.commands.asking import chat_command
 
-    chat_command(connection, no_markdown=no_markdown, no_color=no_color, verbose=verbose, debug=debug)
+    chat_command(connection, no_markdown=no_markdown, no_color=no_color, verbose=verbose, debug=debug, no_log=no_log)

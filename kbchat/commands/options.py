@@ -85,6 +85,16 @@ Sources = Annotated[
     typer.Option("--sources", help="also list the closest passages (a search beside the answer)", rich_help_panel=OUT),
 ]
 Verbose = Annotated[bool, typer.Option("--verbose", "-v", help="trace requests and skipped events on stderr")]
+NoLog = Annotated[bool, typer.Option("--no-log", help="keep this out of the answer log [env KBCHAT_NO_LOG=1]")]
+Code = Annotated[
+    bool, typer.Option("--code", help="only the code blocks of the answer (exit 1 if none)", rich_help_panel=OUT)
+]
+Follow = Annotated[
+    bool, typer.Option("--continue", "-c", help="a follow-up of the last logged exchange: its question goes along")
+]
+FollowID = Annotated[
+    str | None, typer.Option("--cid", metavar="ID", help="a follow-up of logged exchange ID (kbchat log lists them)")
+]
 Debug = Annotated[bool, typer.Option("--debug", help="show a traceback for unexpected errors", hidden=True)]
 
 CONNECTION_OPTIONS: dict[str, Any] = {

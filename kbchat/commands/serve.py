@@ -10,8 +10,12 @@ import typer
 
 from kbchat.commands.options import (
     JSON,
+    Code,
     Debug,
+    Follow,
+    FollowID,
     NoColor,
+    NoLog,
     NoMarkdown,
     NoStream,
     Output,
@@ -105,6 +109,10 @@ def demo(
     no_color: NoColor = False,
     no_stream: NoStream = False,
     sources: Sources = False,
+    code: Code = False,
+    follow: Follow = False,
+    cid: FollowID = None,
+    no_log: NoLog = False,
     verbose: Verbose = False,
     debug: Debug = False,
 ) -> None:
@@ -120,15 +128,15 @@ def demo(
     from kbchat.render import choose_mode
     from kbchat.server.app import DEFAULT_PACE
     from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
-    from kbchat.settings import Settings
+    from kbchat.settings import Settings, to_switch
     from kbchat.terminal import Terminal
 
     term = Terminal.from_std(no_color=no_color)
-    code = 0
+    exit_code = 0
     with reported(debug):
-        mode = choose_mode(rich=rich, plain=plain, json=json)
+        mode = choose_mode(rich=rich, plain=plain, json=json, code=code)
         one_answer = {"--rich": rich, "--plain": plain, "--json": json, "--output": output, "--no-stream": no_stream,
-                      "--sources": sources}  # fmt: skip
+                      "--sources": sources, "--code": code, "--continue": follow, "--cid": cid}  # fmt: skip
         given = [name for name, value in one_answer.items() if value]
         if given and not question:
             raise UsageError(f'{", ".join(given)} shape one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
@@ -139,25 +147,30 @@ def demo(
         server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None, pace=DEFAULT_PACE if term.is_tty else 0.0)
         serve_in_background(server)
         try:
-            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT)
+            import os
+
+            logged = not no_log and not to_switch(os.environ.get("KBCHAT_NO_LOG") or "0", "env KBCHAT_NO_LOG")
+            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged)
             settings.keep_secrets()
             count = server.index.stats()["documents"]
             print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
                   "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
             if not question:
                 from kbchat.kb import LaterKB
+                from kbchat.memory import Memory
                 from kbchat.repl import run_chat
                 from kbchat.trace import make_trace
 
-                with LaterKB(settings, make_trace(term.err, verbose)) as kb:
-                    code = run_chat(settings, term, kb, markdown=not no_markdown)
+                with LaterKB(settings, make_trace(term.err, verbose)) as kb, Memory(settings, term.err) as memory:
+                    exit_code = run_chat(settings, term, kb, memory, markdown=not no_markdown)
             else:
-                from kbchat.commands.asking import answer_one
+                from kbchat.commands.asking import answer_one, followed
                 from kbchat.question import build_question, read_stdin
 
+                follows = followed(follow, cid)
                 text = build_question(question, read_stdin(question, term))
                 answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
-                           no_stream=no_stream, sources=sources)  # fmt: skip
+                           no_stream=no_stream, sources=sources, follows=follows)  # fmt: skip
         finally:
             stop(server)
-    raise typer.Exit(code)
+    raise typer.Exit(exit_code)

@@ -12,6 +12,7 @@ from kbchat.commands.ask import ask
 from kbchat.commands.chat import chat
 from kbchat.commands.config import config_app
 from kbchat.commands.doctor import doctor
+from kbchat.commands.log import log_app
 from kbchat.commands.search import search
 from kbchat.commands.serve import demo, serve
 
@@ -24,6 +25,7 @@ app = typer.Typer(
 for command in (ask, chat, search, doctor, demo, serve):
     app.command()(command)
 app.add_typer(config_app, name="config")
+app.add_typer(log_app, name="log")
 
 
 def show_version(value: bool) -> None:

@@ -21,6 +21,7 @@ class Mode(enum.Enum):
     RICH = "rich"
     PLAIN = "plain"
     JSON = "json"
+    CODE = "code"  # only the code blocks
 
 
 class Renderer(Protocol):
@@ -35,9 +36,10 @@ class Renderer(Protocol):
         ...
 
 
-def choose_mode(rich: bool = False, plain: bool = False, json: bool = False) -> Mode:
-    """The mode the --rich/--plain/--json flags ask for; AUTO when none does."""
-    chosen = [name for name, flag in (("rich", rich), ("plain", plain), ("json", json)) if flag]
+def choose_mode(rich: bool = False, plain: bool = False, json: bool = False, code: bool = False) -> Mode:
+    """The mode the --rich/--plain/--json/--code flags ask for; AUTO when none does."""
+    flags = (("rich", rich), ("plain", plain), ("json", json), ("code", code))
+    chosen = [name for name, flag in flags if flag]
     if len(chosen) > 1:
         raise UsageError(f"choose one output mode, not {' and '.join('--' + c for c in chosen)}")
     return Mode(chosen[0]) if chosen else Mode.AUTO
@@ -59,6 +61,10 @@ def make_renderer(mode: Mode, term: Terminal, markdown: bool = True, sources: bo
         from kbchat.render.jsonl import JSONLinesRenderer
 
         return JSONLinesRenderer(term)
+    if mode is Mode.CODE:
+        from kbchat.render.code import CodeRenderer
+
+        return CodeRenderer(term)
     if mode is Mode.RICH and not term.dumb:
         from kbchat.render.rich import RichRenderer
 

@@ -161,3 +161,15 @@ def alignments(delimiter_row: str) -> list[Literal["left", "center", "right"]]:
         else:
             aligned.append("left")
     return aligned
+
+
+def code_blocks(text: str) -> list[str]:
+    """The code blocks of a whole answer, each as its lines without the fences (an unclosed one too)."""
+    splitter = BlockSplitter(markdown=True)
+    blocks: list[list[str]] = []
+    for piece in splitter.feed(text if text.endswith("\n") else text + "\n"):
+        if piece.kind == "open":
+            blocks.append([])
+        elif piece.kind == "code":
+            blocks[-1].append(piece.text)
+    return ["\n".join(lines) for lines in blocks]

@@ -117,6 +117,11 @@ class LiveView:
             self.live.update(Text(""), refresh=False)
         finally:
             self.live.stop()
+        self.finish(cancelled)
+        self.console.show_cursor(True)
+
+    def finish(self, cancelled: bool = False) -> None:
+        """Print the unfinished tail for good, and the [cancelled] mark if any."""
         lines = self._final_lines()
         if cancelled:
             lines = with_mark(lines, Segment("[cancelled]", CANCELLED), self.console.width)
@@ -124,7 +129,6 @@ class LiveView:
             if self.code is None and self.table is None and self.blocks_printed and self.splitter.has_tail():
                 self.console.line()
             self.console.print(SegmentLines(lines))
-        self.console.show_cursor(True)
 
     def _final_lines(self) -> list[list[Segment]]:
         """The unfinished tail, rendered for good (an open code block is closed)."""
@@ -277,6 +281,13 @@ class LiveView:
         if self._warming is None and self.markdown:
             self._warming = threading.Thread(target=lambda: self.md, name="kbchat-markdown", daemon=True)
             self._warming.start()
+
+
+def print_whole(console: Console, text: str, markdown: bool = True, cancelled: bool = False) -> None:
+    """A whole answer at once, exactly as the live view leaves it once its stream has ended."""
+    view = LiveView(console, markdown, spinner=False)
+    view._commit(text)
+    view.finish(cancelled)
 
 
 def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[list[Segment]]:

@@ -13,6 +13,7 @@ from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
+from kbchat.clipboard import copy
 from kbchat.events import Answer
 from kbchat.repl.session import ChatSession, run_loop
 from kbchat.safe import display_url
@@ -21,10 +22,11 @@ from kbchat.terminal import Terminal, quiet_keyboard
 
 if TYPE_CHECKING:
     from kbchat.kb import KB
+    from kbchat.memory import Memory
 
 
-def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) -> int:
-    """Chat until Ctrl-D, /exit or the end of piped input; the exit code."""
+def run_chat(settings: Settings, term: Terminal, kb: KB, memory: Memory, markdown: bool = True) -> int:
+    """Chat until Ctrl-D, /exit or the end of piped input; the exit code. Each exchange goes to `memory`."""
     from kbchat.exchange import Question, exchange
     from kbchat.render import Mode, make_renderer
 
@@ -35,7 +37,8 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) 
         asked = Question(question, current.request_filters(), wait=current.timeout)
         return exchange(kb, asked, renderer, answer=answer)
 
-    session = ChatSession(settings, ask, term.out, term.err, markdown=markdown, scripted=not term.stdin_is_tty)
+    session = ChatSession(settings, ask, term.out, term.err, markdown=markdown, scripted=not term.stdin_is_tty,
+                          remember=memory.record, copy=lambda text, what: copy(term, text, what))  # fmt: skip
     if not term.stdin_is_tty:
         assert term.stdin is not None
         return run_loop(session, line_reader(term.stdin))
@@ -46,12 +49,13 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, markdown: bool = True) 
         # with whatever was typed meanwhile: echo is off and keys wait as bytes until then.
         placeholder = term.is_tty and not term.dumb
         if placeholder:
-            print(term.paint(prompt_label(session.settings), "1") + "> ", end="", file=term.out, flush=True)
-        from kbchat.repl.prompt import history_path, prompt_reader
+            print(term.paint(prompt_label(session), "1") + "> ", end="", file=term.out, flush=True)
+        from kbchat.repl.prompt import edit_in_editor, history_path, prompt_reader
 
         if placeholder:
             term.erase_line()
-        read = prompt_reader(lambda: prompt_label(session.settings), history_path(), settings.api_key, session.say)
+        session.edit = edit_in_editor
+        read = prompt_reader(lambda: prompt_label(session), history_path(), settings.api_key, session.say)
         return run_loop(session, read)
 
 
@@ -61,9 +65,12 @@ def welcome(settings: Settings) -> str:
     return f"kbchat chat with {host}, tenant {settings.tenant}{profile}. /help for commands, Ctrl-D to leave."
 
 
-def prompt_label(settings: Settings) -> str:
+def prompt_label(session: ChatSession) -> str:
+    """`acme`, `work:acme` for another profile, and ` [context]` while follow-ups are on."""
+    settings = session.settings
     tenant = settings.tenant or ""
-    return tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
+    label = tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
+    return label + (" [context]" if session.context else "")
 
 
 def line_reader(stream: TextIO) -> Callable[[], str]:

@@ -87,6 +87,7 @@ def prompt_reader(
         kept = InMemoryHistory()
     session: PromptSession[str] = PromptSession(
         history=kept,
+        enable_open_in_editor=True,  # Ctrl-X Ctrl-E: the line in $EDITOR
         completer=SlashCompleter(),
         complete_while_typing=False,
         key_bindings=key_bindings(),
@@ -104,3 +105,25 @@ def history_path() -> Path:
     from platformdirs import user_state_path
 
     return user_state_path("kbchat", appauthor=False) / "history"
+
+
+def edit_in_editor() -> str:
+    """The text of a question written in $VISUAL or $EDITOR (else nano or vi); "" if none ran."""
+    import shlex
+    import shutil
+    import subprocess
+    import tempfile
+
+    from kbchat.terminal import ordinary_keyboard
+
+    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
+    editor = shlex.split(command) if command else [next((e for e in ("nano", "vi") if shutil.which(e)), "vi")]
+    with tempfile.TemporaryDirectory(prefix="kbchat-") as folder:
+        path = Path(folder) / "question.md"
+        path.write_text("", encoding="utf-8")
+        try:
+            with ordinary_keyboard():
+                subprocess.run([*editor, str(path)], check=False)
+        except OSError as err:
+            raise OSError(f"cannot run the editor {editor[0]}: {err.strerror}") from None
+        return path.read_text(encoding="utf-8", errors="replace")

@@ -1,7 +1,9 @@
-"""The chat's session: questions and slash commands. Pure: input and answering are passed in.
+"""The chat's session: questions and slash commands. Pure: input, answering, the log,
+the clipboard and the editor are passed in.
 
-Each question is independent (the API keeps no conversation); the session keeps only
-what the user set (tenant, filters, Markdown) and the transcript for /save.
+The API keeps no conversation: the session keeps what the user set (tenant, filters,
+Markdown, follow-ups) and the exchanges so far, for /history, /copy, /retry and /save.
+With /context on, each question is a follow-up: its query carries the previous one's.
 """
 
 from __future__ import annotations
@@ -31,10 +33,16 @@ COMMANDS = {
     "retry": "ask the last question again",
     "save": "/save FILE: write the questions and answers so far as Markdown",
     "markdown": "/markdown on|off: render answers as Markdown, or show them literally",
+    "context": "/context on|off: ask each next question as a follow-up of the one before",
+    "history": "/history [N]: the last N exchanges of this chat (10)",
+    "copy": "/copy: the last answer to the clipboard; /copy code: its last code block",
+    "edit": "/edit: write the next question in $EDITOR (also Ctrl-X Ctrl-E at the prompt)",
 }
 
-AskFn = Callable[[str, Settings, bool, Answer], Answer]  # question, settings, Markdown on → the answer shown
+AskFn = Callable[[str, Settings, bool, Answer], Answer]  # query, settings, Markdown on → the answer shown
+RememberFn = Callable[[str, Answer, "KBChatError | None", str, "int | None", Settings], "int | None"]
 CANCELLED = 130
+HISTORY = 10
 
 
 @dataclass(frozen=True)
@@ -62,6 +70,8 @@ class Turn:
     question: str
     answer: str
     note: str = ""  # "cancelled", or the error that ended it
+    query: str = ""  # what was sent: the question, with the previous one's for a follow-up
+    log_id: int | None = None
 
 
 @dataclass
@@ -73,7 +83,11 @@ class ChatSession:
     out: TextIO
     err: TextIO
     clear_screen: Callable[[], None] = lambda: None
+    remember: RememberFn = lambda *args: None
+    copy: Callable[[str, str], str] = lambda text, what: "no clipboard here"
+    edit: Callable[[], str] | None = None
     markdown: bool = True
+    context: bool = False
     scripted: bool = False  # stdin piped: failures add up to the exit code, Ctrl-C stops the run
     transcript: list[Turn] = field(default_factory=list)
     exit_code: int = 0
@@ -93,19 +107,24 @@ class ChatSession:
 
     def ask_question(self, question: str) -> bool:
         """Ask, show, remember; False when the run must stop (Ctrl-C in a scripted chat)."""
+        from kbchat.memory import follow_up
+
+        earlier = self.transcript[-1] if self.context and self.transcript else None
+        query = follow_up(earlier.query, question) if earlier else question
         answer = Answer(keep_text=True)
-        note = ""
+        note, failure = "", None
         try:
-            answer = self.ask(question, self.settings, self.markdown, answer)
+            answer = self.ask(query, self.settings, self.markdown, answer)
             if answer.cancelled:
                 note = "cancelled"
             elif problem := outcome(answer):
                 raise problem
         except KBChatError as err:
-            note = one_line(str(err))
+            failure, note = err, one_line(str(err))
             self.say(f"kbchat: error: {note}")
             self.failed(err.exit_code)
-        self.transcript.append(Turn(question, answer.text, note))
+        log_id = self.remember(question, answer, failure, query, earlier.log_id if earlier else None, self.settings)
+        self.transcript.append(Turn(question, answer.text, note, query, log_id))
         if answer.cancelled and self.scripted:
             self.failed(CANCELLED)
             return False
@@ -144,9 +163,57 @@ class ChatSession:
             if arg:
                 self.markdown = arg == "on"
             self.say(f"Markdown rendering {'on' if self.markdown else 'off'}")
+        elif name == "context":
+            if arg not in ("", "on", "off"):
+                raise UsageError("/context on or /context off")
+            if arg:
+                self.context = arg == "on"
+            self.say("follow-ups on: each question carries the one before" if self.context else "follow-ups off")
+        elif name == "history":
+            self.history(arg)
+        elif name == "copy":
+            self.copy_answer(arg)
+        elif name == "edit":
+            return self.edit_question()
         else:
             raise UsageError(f"unknown command /{name}{suggest(name)}")
         return True
+
+    def history(self, arg: str) -> None:
+        if arg and not arg.isdigit():
+            raise UsageError("/history N, N a number of exchanges")
+        turns = self.transcript[-int(arg or HISTORY) :] if arg != "0" else []
+        if not turns:
+            self.say("no exchanges yet")
+        for number, turn in enumerate(turns, len(self.transcript) - len(turns) + 1):
+            label = f"#{turn.log_id}" if turn.log_id else f"{number}."
+            question = " ".join(turn.question.split())
+            question = question if len(question) <= 70 else question[:69] + "…"
+            self.say(f"  {label:>6}  {question}" + (f"  [{turn.note}]" if turn.note else ""))
+
+    def copy_answer(self, arg: str) -> None:
+        from kbchat.render.blocks import code_blocks
+
+        if arg not in ("", "code"):
+            raise UsageError("/copy, or /copy code")
+        if not self.transcript or not self.transcript[-1].answer:
+            raise UsageError("no answer to copy yet")
+        text = self.transcript[-1].answer
+        if arg == "code":
+            blocks = code_blocks(text)
+            if not blocks:
+                raise UsageError("the last answer has no code block")
+            text = blocks[-1]
+        self.say(self.copy(text, "its last code block" if arg else "the last answer"))
+
+    def edit_question(self) -> bool:
+        if self.edit is None:
+            raise UsageError("/edit needs a terminal")
+        question = self.edit().strip()
+        if not question:
+            self.say("nothing to ask: the file was left empty")
+            return True
+        return self.ask_question(question)
 
     def set_tenant(self, tenant: str) -> None:
         if not tenant:
@@ -197,14 +264,9 @@ class ChatSession:
 
 def transcript_markdown(turns: list[Turn], secret: str | None) -> str:
     """The chat as Markdown: each question as a heading, its answer under it; never the key."""
-    parts = ["# kbchat transcript\n"]
-    for turn in turns:
-        question = turn.question.replace("\n", " ")
-        parts.append(f"## {question}\n\n{turn.answer.rstrip()}\n")
-        if turn.note:
-            parts.append(f"*[{turn.note}]*\n")
-    text = "\n".join(parts)
-    return text.replace(secret, "****") if secret else text
+    from kbchat.transcript import Written, exchanges_markdown
+
+    return exchanges_markdown("kbchat transcript", (Written(t.question, t.answer, t.note) for t in turns), secret)
 
 
 def run_loop(session: ChatSession, read_line: Callable[[], str]) -> int:

@@ -1,0 +1,67 @@
+"""Copying to the clipboard, the way that works where kbchat runs.
+
+OSC 52 on a terminal known to honour it (it reaches the machine at the keyboard, even
+over ssh); else wl-copy, xclip or xsel in a desktop session, or pbcopy on a Mac; else
+nothing, and the user is told where the text is. KBCHAT_CLIPBOARD=osc52|command|none
+chooses instead.
+"""
+
+from __future__ import annotations
+
+import base64
+import os
+import shutil
+import subprocess
+import sys
+from collections.abc import Mapping
+
+from kbchat.terminal import Terminal
+
+OSC52_LIMIT = 100_000  # characters; some terminals drop longer OSC 52 payloads without a word
+OSC52_TERMINALS = ("xterm-kitty", "alacritty", "foot", "wezterm", "xterm-ghostty", "contour")
+OSC52_PROGRAMS = ("iTerm.app", "WezTerm", "ghostty", "tmux")
+
+
+def copy(term: Terminal, text: str, what: str, env: Mapping[str, str] = os.environ) -> str:
+    """Put `text` on the clipboard; a sentence saying how (or why not), for the user."""
+    choice = env.get("KBCHAT_CLIPBOARD", "").lower()
+    size = f"{what}, {len(text):,} characters"
+    if choice in ("", "osc52") and term.is_tty and (choice == "osc52" or takes_osc52(env)) and len(text) <= OSC52_LIMIT:
+        term.set_clipboard(base64.b64encode(text.encode()).decode())
+        return f"copied {size} (OSC 52)"
+    command = clipboard_command(env) if choice in ("", "command") else None
+    if command is not None:
+        name = os.path.basename(command[0])
+        try:
+            subprocess.run(command, input=text.encode(), check=True, timeout=5, capture_output=True)
+        except (OSError, subprocess.SubprocessError) as err:
+            return f"could not copy: {name} failed ({err}); kbchat log show last has the answer"
+        return f"copied {size} ({name})"
+    return "no clipboard here (kbchat log show last prints the answer, /save FILE writes the chat)"
+
+
+def takes_osc52(env: Mapping[str, str]) -> bool:
+    """Whether the terminal is one known to honour OSC 52 clipboard writes."""
+    term = env.get("TERM", "")
+    return (
+        term.startswith(OSC52_TERMINALS)
+        or env.get("TERM_PROGRAM", "") in OSC52_PROGRAMS
+        or bool(env.get("KITTY_WINDOW_ID") or env.get("WT_SESSION") or env.get("TMUX"))
+    )
+
+
+def clipboard_command(env: Mapping[str, str]) -> list[str] | None:
+    """The clipboard program of this desktop session, if there is one."""
+    candidates: list[list[str]] = []
+    if sys.platform == "darwin":
+        candidates.append(["pbcopy"])
+    if env.get("WAYLAND_DISPLAY"):
+        candidates.append(["wl-copy"])
+    if env.get("DISPLAY"):
+        candidates += [["xclip", "-selection", "clipboard"], ["xsel", "--clipboard", "--input"]]
+    path = env.get("PATH", os.defpath)
+    for name, *args in candidates:
+        found = shutil.which(name, path=path)
+        if found:
+            return [found, *args]
+    return None

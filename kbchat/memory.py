@@ -1,0 +1,131 @@
+"""What kbchat remembers of each exchange, and how a follow-up carries its subject.
+
+The answer log is opened only once an answer has ended (never on the way to the first
+byte), and a log that cannot be written costs one warning, never the answer. The key,
+and any other secret kbchat holds, is written as ****; the base URL without user:password.
+
+A follow-up: the knowledge base answers one question at a time, so the query sent for
+one holds the earlier exchange's query too (bounded), then the new question:
+
+    <the earlier query, its last 1,000 characters at most>
+
+    Follow-up question: <the new question>
+"""
+
+from __future__ import annotations
+
+import os
+import re
+from collections.abc import Mapping
+from dataclasses import asdict
+from typing import TYPE_CHECKING, Any, TextIO
+
+from kbchat.safe import one_line, redact, without_userinfo
+
+if TYPE_CHECKING:
+    from kbchat.answer_log import AnswerLog, Entry
+    from kbchat.errors import KBChatError
+    from kbchat.events import Answer
+    from kbchat.settings import Settings
+
+CONTEXT = 1000  # characters of the earlier query a follow-up carries
+FOLLOW_UP = "Follow-up question: "
+_SURROGATE = re.compile("[\ud800-\udfff]")
+
+
+def follow_up(earlier_query: str, question: str) -> str:
+    """The query for a follow-up: the earlier query (cut at a word to CONTEXT characters), then the question."""
+    earlier = earlier_query.strip()
+    if len(earlier) > CONTEXT:
+        cut = earlier[-CONTEXT:]
+        space = cut.find(" ")
+        earlier = "…" + (cut[space + 1 :] if 0 <= space < CONTEXT // 4 else cut)
+    return f"{earlier}\n\n{FOLLOW_UP}{question}"
+
+
+class Memory:
+    """The answer log as the commands use it: written after each answer, read for follow-ups."""
+
+    def __init__(self, settings: Settings, err: TextIO, env: Mapping[str, str] = os.environ) -> None:
+        self.settings = settings  # the chat's change as it goes (/tenant, /filter): each record takes its own
+        self.err = err
+        self.env = env  # SQLite and the log's code are loaded only once an answer has ended
+        self._log: AnswerLog | None = None
+        self._failed = False
+
+    def record(
+        self, question: str, answer: Answer, failure: KBChatError | None = None,
+        query: str = "", continues: int | None = None, settings: Settings | None = None,
+    ) -> int | None:  # fmt: skip
+        """Log one exchange (unless logging is off); its id, or None."""
+        settings = settings or self.settings
+        if not settings.log or self._failed:
+            return None
+        import sqlite3
+
+        from kbchat.answer_log import Entry, LogUnavailable
+
+        entry = Entry(
+            question=clean(question), answer=clean(answer.text), status=status(answer, failure),
+            tenant=settings.tenant or "", base_url=without_userinfo(settings.base_url),
+            profile=settings.profile, filters=settings.request_filters(),
+            error=one_line(str(failure)) if failure else None,
+            first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
+            sources=[source_record(p, s.title) for s in answer.sources for p in s.passages],
+            query=clean(query or question), continues=continues, truncated=answer.truncated,
+        )  # fmt: skip
+        try:
+            return self.log().add(entry)
+        except LogUnavailable as err:
+            self._warn(str(err))
+        except (OSError, sqlite3.Error) as err:  # the answer stands; the log waits
+            self._warn(f"the answer was not logged: {err}")
+        return None
+
+    def find(self, id: str) -> Entry:
+        """An entry to follow up: `last` or an id (the log is read even with logging off)."""
+        return self.log().find(id)
+
+    def log(self) -> AnswerLog:
+        if self._log is None:
+            from kbchat.answer_log import AnswerLog, log_path
+
+            self._log = AnswerLog.open(log_path(self.env))
+        return self._log
+
+    def close(self) -> None:
+        if self._log is not None:
+            self._log.close()
+
+    def __enter__(self) -> Memory:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+    def _warn(self, message: str) -> None:
+        self._failed = True  # said once; a chat goes on without its log
+        print(f"kbchat: warning: {one_line(message)}", file=self.err, flush=True)
+
+
+def status(answer: Answer, failure: KBChatError | None) -> str:
+    if answer.cancelled:
+        return "cancelled"
+    return "failed" if failure is not None or answer.errors or not answer.finished else "ok"
+
+
+def clean(text: str) -> str:
+    """Secrets as ****, and lone surrogates (from undecodable bytes) as U+FFFD: UTF-8 cannot store them."""
+    return _SURROGATE.sub("\ufffd", redact(text))
+
+
+def source_record(passage: Any, title: str) -> dict[str, Any]:
+    """A passage as the log keeps it; `from`: `answer` (its own sources) or `search` (--sources)."""
+    from kbchat.exchange import CLOSEST
+
+    record = {key: value for key, value in asdict(passage).items() if value not in (None, "", (), [])}
+    return {**record, "from": "search" if title == CLOSEST else "answer"}
+
+
+def _round(ms: float | None) -> float | None:
+    return None if ms is None else round(ms, 1)

@@ -1,0 +1,129 @@
+"""The answer log on screen: `kbchat log`'s list, `log show`'s answer, `log export`'s Markdown.
+
+Everything from the log passes the sanitiser: it came from a server once. `--json`
+and a piped `log show` are data and keep the text as received (JSON escapes what a
+terminal would obey, as `ask --json` does).
+"""
+
+from __future__ import annotations
+
+import dataclasses
+import io
+import json
+import shutil
+from collections.abc import Sequence
+from datetime import datetime
+
+from kbchat.answer_log import Entry
+from kbchat.passages import Passage
+from kbchat.safe import json_safe, one_line, terminal_safe
+from kbchat.terminal import Terminal
+from kbchat.transcript import Written, exchanges_markdown
+
+PIPED_WIDTH = 120  # columns of `kbchat log` piped, where no terminal says
+STATUS_SGR = {"cancelled": "33", "failed": "31"}
+
+
+def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
+    """Two lines an entry: `#id  time  tenant  question`, then how it ended and the answer's start."""
+    from rich.cells import cell_len
+
+    width = shutil.get_terminal_size().columns if term.is_tty else PIPED_WIDTH
+    lines = []
+    for entry in entries:
+        head = f"#{entry.id}  {local_time(entry.time)}  {one_line(entry.tenant)}  "
+        question = fit(one_line(entry.question), width - cell_len(head))
+        lines.append(term.paint(head, "2") + term.paint(question, "1"))
+        status = "" if entry.status == "ok" else f"[{entry.status}] "
+        follows = f"(follows #{entry.continues}) " if entry.continues else ""
+        preview = fit(one_line(entry.answer) or "(no answer)", width - 4 - cell_len(status + follows))
+        marks = term.paint(status, STATUS_SGR.get(entry.status, "2")) + term.paint(follows, "2")
+        lines.append("    " + marks + preview)
+    return "".join(line + "\n" for line in lines)
+
+
+def entry_json(entries: Sequence[Entry], term: Terminal) -> str:
+    """One JSON object a line, for jq; on a terminal, controls in strings escaped."""
+    text = "".join(json.dumps(entry.to_json(), ensure_ascii=False) + "\n" for entry in entries)
+    return json_safe(text) if term.is_tty else text
+
+
+def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
+    """`log show` on a terminal: the question and when, the answer as `ask` draws it, how it ended, sources."""
+    from rich.text import Text
+
+    from kbchat.render.live import make_console, print_whole
+    from kbchat.render.table import print_passages
+
+    buffer = io.StringIO()
+    shown = dataclasses.replace(term, out=buffer)
+    console = make_console(shown)
+    console.print(Text(one_line(entry.question), style="bold"))
+    console.print(Text(about(entry), style="dim"))
+    console.print()
+    print_whole(console, terminal_safe(entry.answer), markdown, cancelled=entry.status == "cancelled")
+    if entry.status == "failed":
+        console.print(Text(f"[failed: {one_line(entry.error or 'the answer did not end')}]", style="red"))
+    if entry.truncated:
+        console.print(Text("[only the first 4 MiB of this answer were logged]", style="dim"))
+    if entry.sources:
+        print_passages(shown, passages(entry), entry.question, sources_title(entry))
+    return buffer.getvalue()
+
+
+def entries_markdown(entries: Sequence[Entry]) -> str:
+    """`log export`: each exchange under its question, with when and where, how it ended, its sources."""
+
+    def written(entry: Entry) -> Written:
+        answer = entry.answer
+        if entry.sources:
+            listed = "".join(f"- {p.label}\n" for p in passages(entry))
+            answer = f"{answer.rstrip()}\n\n{sources_title(entry)}:\n\n{listed}"
+        note = "" if entry.status == "ok" else entry.status + (f": {entry.error}" if entry.error else "")
+        return Written(entry.question, answer, note, about(entry))
+
+    return exchanges_markdown("kbchat answer log", (written(entry) for entry in entries))
+
+
+def about(entry: Entry) -> str:
+    """`#12 · 2026-11-30 09:14 · acme · 1.2 s · follows #11`."""
+    parts = [f"#{entry.id}", local_time(entry.time), one_line(entry.tenant)]
+    if entry.duration_ms is not None:
+        parts.append(f"{entry.duration_ms / 1000:.1f} s")
+    if entry.continues:
+        parts.append(f"follows #{entry.continues}")
+    return " · ".join(part for part in parts if part)
+
+
+def sources_title(entry: Entry) -> str:
+    """As `ask` titled them: the answer's own sources, or the closest passages of a search beside it."""
+    from kbchat.exchange import CLOSEST, SOURCES
+
+    return SOURCES if any(source.get("from") == "answer" for source in entry.sources) else CLOSEST
+
+
+def passages(entry: Entry) -> list[Passage]:
+    """The logged sources as passages again (fields a later kbchat added are left aside)."""
+    names = {f.name for f in dataclasses.fields(Passage)}
+    found = []
+    for source in entry.sources:
+        fields = {key: value for key, value in source.items() if key in names}
+        fields["tags"] = tuple(fields.get("tags") or ())
+        found.append(Passage(**{"score": None, "id": "", "document": "", "text": "", **fields}))
+    return found
+
+
+def local_time(stamp: str) -> str:
+    """An ISO 8601 UTC time as the local `YYYY-MM-DD HH:MM`; as it is if it is not one."""
+    try:
+        return datetime.fromisoformat(stamp).astimezone().strftime("%Y-%m-%d %H:%M")
+    except ValueError:
+        return stamp
+
+
+def fit(text: str, width: int) -> str:
+    """The text cut to `width` terminal cells, with … when cut."""
+    from rich.cells import cell_len, set_cell_size
+
+    width = max(width, 10)
+    return text if cell_len(text) <= width else set_cell_size(text, width - 1).rstrip() + "…"

@@ -1,0 +1,86 @@
+"""/copy's clipboard: OSC 52 on terminals that honour it, else a desktop's copy program, else a hint."""
+
+from __future__ import annotations
+
+import base64
+import io
+import os
+import stat
+from pathlib import Path
+
+import pytest
+
+from kbchat.clipboard import OSC52_LIMIT, clipboard_command, copy, takes_osc52
+from kbchat.terminal import Terminal
+
+
+def terminal(tty: bool = True) -> Terminal:
+    return Terminal(out=io.StringIO(), err=io.StringIO(), is_tty=tty)
+
+
+def fake_program(folder: Path, name: str) -> Path:
+    """A copy program that writes what it was given to <name>.got beside it."""
+    folder.mkdir(exist_ok=True)
+    script = folder / name
+    script.write_text(f'#!/bin/sh\ncat > "{folder}/{name}.got"\n')
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return folder / f"{name}.got"
+
+
+@pytest.mark.parametrize(
+    "env",
+    [
+        {"TERM_PROGRAM": "WezTerm"},
+        {"TERM": "xterm-kitty"},
+        {"TMUX": "/tmp/tmux-0/default,1,0"},
+        {"TERM": "xterm", "KBCHAT_CLIPBOARD": "osc52"},
+    ],
+)
+def test_osc52_on_a_terminal_that_takes_it(env: dict[str, str]) -> None:
+    term = terminal()
+    said = copy(term, "héllo\nworld", "the last answer", env)
+    payload = base64.b64encode("héllo\nworld".encode()).decode()
+    assert term.out.getvalue() == f"\x1b]52;c;{payload}\x07"  # type: ignore[attr-defined]
+    assert said == "copied the last answer, 11 characters (OSC 52)"
+
+
+def test_a_desktop_copy_program_when_the_terminal_is_unknown(tmp_path: Path) -> None:
+    got = fake_program(tmp_path / "bin", "wl-copy")
+    env = {"TERM": "xterm-256color", "WAYLAND_DISPLAY": "wayland-0", "PATH": str(tmp_path / "bin")}
+    term = terminal()
+    assert copy(term, "text ✓", "its last code block", env) == "copied its last code block, 6 characters (wl-copy)"
+    assert got.read_text() == "text ✓" and term.out.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_a_text_too_long_for_osc52_goes_to_the_program(tmp_path: Path) -> None:
+    got = fake_program(tmp_path / "bin", "xclip")
+    env = {"TERM_PROGRAM": "WezTerm", "DISPLAY": ":0", "PATH": str(tmp_path / "bin")}
+    text = "x" * (OSC52_LIMIT + 1)
+    assert copy(terminal(), text, "the last answer", env).endswith("(xclip)")
+    assert got.read_text() == text
+
+
+def test_nowhere_to_copy_says_where_the_answer_is(tmp_path: Path) -> None:
+    for env in ({"TERM": "xterm", "PATH": str(tmp_path)}, {"TERM_PROGRAM": "WezTerm", "KBCHAT_CLIPBOARD": "none"}):
+        said = copy(terminal(), "text", "the last answer", env)
+        assert said.startswith("no clipboard here") and "kbchat log show last" in said
+
+
+def test_a_failing_program_is_said(tmp_path: Path) -> None:
+    (tmp_path / "bin").mkdir()
+    failing = tmp_path / "bin" / "wl-copy"
+    failing.write_text("#!/bin/sh\nexit 3\n")
+    failing.chmod(0o755)
+    said = copy(terminal(), "t", "the last answer", {"WAYLAND_DISPLAY": "w", "PATH": str(tmp_path / "bin")})
+    assert said.startswith("could not copy: wl-copy failed") and "kbchat log show last" in said
+
+
+def test_osc52_needs_a_terminal_on_stdout(tmp_path: Path) -> None:
+    term = terminal(tty=False)
+    assert copy(term, "t", "x", {"TERM_PROGRAM": "WezTerm", "PATH": str(tmp_path)}).startswith("no clipboard")
+    assert term.out.getvalue() == ""  # type: ignore[attr-defined]
+
+
+def test_which_terminals_and_programs() -> None:
+    assert takes_osc52({"TERM": "alacritty"}) and not takes_osc52({"TERM": "xterm-256color"})
+    assert clipboard_command({"PATH": os.defpath}) is None or os.uname().sysname == "Darwin"
