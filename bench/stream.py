@@ -87,8 +87,9 @@ class Watch:
                 next_marker += 1
 
 
-def run_watched(command: list[str], markers: list[bytes]) -> Watch:
-    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL)
+def run_watched(command: list[str], markers: list[bytes], env: dict[str, str] | None = None) -> Watch:
+    proc = subprocess.Popen(command, stdin=subprocess.DEVNULL, stdout=subprocess.PIPE, stderr=subprocess.DEVNULL,
+                            env=env)  # fmt: skip
     watch = Watch(proc, markers)
     proc.wait(timeout=120)
     watch.thread.join(10)
