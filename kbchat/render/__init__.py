@@ -11,7 +11,7 @@ from collections.abc import Callable, Iterable
 from typing import Protocol
 
 from kbchat.errors import UsageError
-from kbchat.events import Answer, KBEvent, Notice, Sources
+from kbchat.events import Answer, KBEvent, Notice, Pause, Sources
 from kbchat.safe import one_line
 from kbchat.terminal import Terminal
 
@@ -96,3 +96,24 @@ def is_after(event: KBEvent) -> bool:
 
 def say_notice(term: Terminal, notice: Notice) -> None:
     print(f"kbchat: warning: {one_line(notice.text)}", file=term.err, flush=True)
+
+
+def line_writer(term: Terminal, clean: Callable[[str], str]) -> Callable[[str], None]:
+    """Write one line to stdout: made safe by `clean` on a terminal, byte for byte when piped."""
+    out = term.out
+
+    def write(line: str) -> None:
+        out.write((clean(line) if term.is_tty else line) + "\n")
+
+    return write
+
+
+def handled_aside(term: Terminal, event: KBEvent) -> bool:
+    """A pause flushes stdout, a notice goes to stderr: True when the event was one of them."""
+    if type(event) is Pause:
+        term.out.flush()
+        return True
+    if type(event) is Notice:
+        say_notice(term, event)
+        return True
+    return False

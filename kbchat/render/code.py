@@ -9,8 +9,8 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from kbchat.events import Answer, Content, KBEvent, Notice, Pause
-from kbchat.render import consume, say_notice
+from kbchat.events import Answer, Content, KBEvent
+from kbchat.render import consume, handled_aside, line_writer
 from kbchat.render.blocks import BlockSplitter
 from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal
@@ -27,18 +27,12 @@ class CodeRenderer:
         answer = Answer() if answer is None else answer
         splitter = BlockSplitter(markdown=True)
         out = self.term.out
-        clean = terminal_safe if self.term.is_tty else None
-
-        def write(line: str) -> None:
-            out.write((clean(line) if clean else line) + "\n")
+        write = line_writer(self.term, terminal_safe)
 
         def handle(event: KBEvent) -> None:
-            kind = type(event)
-            if kind is Pause:
-                out.flush()
-            elif kind is Notice:
-                say_notice(self.term, event)  # type: ignore[arg-type]
-            elif kind is Content:
+            if handled_aside(self.term, event):
+                return
+            if type(event) is Content:
                 for piece in splitter.feed(answer.apply(event)):
                     if piece.kind == "open":
                         if self.blocks:

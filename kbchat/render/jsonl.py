@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from collections.abc import Iterable
 
-from kbchat.events import Answer, Done, KBEvent, Notice, NotJSON, Pause, Sources
-from kbchat.render import consume, say_notice
+from kbchat.events import Answer, Done, KBEvent, NotJSON, Sources
+from kbchat.render import consume, handled_aside, line_writer
 from kbchat.safe import json_safe
 from kbchat.terminal import Terminal
 
@@ -22,18 +22,13 @@ class JSONLinesRenderer:
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
         answer = Answer() if answer is None else answer
         out = self.term.out
-        clean = json_safe if self.term.is_tty else None  # piped: byte for byte, as the server sent it
-
-        def write(raw: str) -> None:
-            out.write((clean(raw) if clean else raw) + "\n")
+        write = line_writer(self.term, json_safe)  # piped: byte for byte, as the server sent it
 
         def handle(event: KBEvent) -> None:
             kind = type(event)
-            if kind is Pause:
-                out.flush()
-            elif kind is Notice:
-                say_notice(self.term, event)  # type: ignore[arg-type]
-            elif kind is Sources:
+            if handled_aside(self.term, event):
+                return
+            if kind is Sources:
                 if event.raw:  # type: ignore[union-attr]
                     write(event.raw)  # type: ignore[union-attr]
             else:
