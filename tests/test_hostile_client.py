@@ -277,3 +277,22 @@ def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path, docs: Path, how: sig
     assert err.rstrip().endswith("kbchat serve: stopped") and "Traceback" not in err
     assert sorted(p.suffix for p in cache.iterdir()) == [".sqlite"]  # no -wal, no -shm left behind
     assert not os.path.exists(next(cache.iterdir()).with_name(next(cache.iterdir()).name + "-wal"))
+
+
+def test_a_stop_waits_a_moment_for_requests_being_answered() -> None:
+    from kbchat.server.connections import InFlight
+
+    in_flight = InFlight()
+    finished = threading.Event()
+
+    def answer() -> None:
+        with in_flight.request():
+            time.sleep(0.05)
+        finished.set()
+
+    threading.Thread(target=answer).start()
+    while not in_flight.count:
+        time.sleep(0.001)
+    assert in_flight.settle(5) and finished.wait(5) and in_flight.count == 0
+    with in_flight.request():
+        assert not in_flight.settle(0.01)  # bounded: a stream that goes on does not hold the stop

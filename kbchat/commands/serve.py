@@ -89,6 +89,7 @@ def serve(
         try:
             server.serve_forever()
         except KeyboardInterrupt:
+            server.in_flight.settle()  # their access-log lines before the last line
             print("kbchat serve: stopped", file=sys.stderr)
         finally:
             stop(server)

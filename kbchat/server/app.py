@@ -22,7 +22,7 @@ from typing import Any, TextIO
 from kbchat import __version__, wire
 from kbchat.safe import one_line
 from kbchat.server.bodies import MAX_BODY, RequestError, parse_body, read_limit, read_query
-from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader
+from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader, InFlight
 from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
 from kbchat.sse import encode_event
@@ -69,6 +69,7 @@ class KBServer(ThreadingHTTPServer):
         self.log = log
         self.streams = StreamCounters()
         self.connections = ConnectionLimit(max_connections)
+        self.in_flight = InFlight()
         self.started = time.time()
         self._refusal_logged = 0.0
 
@@ -140,6 +141,10 @@ class Handler(BaseHTTPRequestHandler):
         super().handle_one_request()
 
     def _dispatch(self, method: str) -> None:
+        with self.server.in_flight.request():
+            self._answer(method)
+
+    def _answer(self, method: str) -> None:
         started = time.monotonic()
         self.status = 0
         self.body_read = False

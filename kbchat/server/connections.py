@@ -8,10 +8,12 @@ connection is answered 503 at once, without a thread of its own.
 
 from __future__ import annotations
 
+import contextlib
 import io
 import socket
 import threading
 import time
+from collections.abc import Iterator
 
 REQUEST_TIMEOUT = 10.0
 IDLE_TIMEOUT = 30.0
@@ -19,6 +21,7 @@ WRITE_TIMEOUT = 30.0
 MAX_CONNECTIONS = 256
 REFUSED_LINGER = 2.0  # seconds a refused connection stays half-open, so its 503 is read, not reset
 MAX_LINGERING = 256
+STOP_GRACE = 1.0  # seconds a stop waits for the requests being answered
 
 
 class DeadlineReader(io.RawIOBase):
@@ -52,6 +55,30 @@ class DeadlineReader(io.RawIOBase):
             self.waiting = False
             self.deadline = time.monotonic() + REQUEST_TIMEOUT
         return count
+
+
+class InFlight:
+    """The requests being answered: a stop waits a moment for them, so their log lines come first."""
+
+    def __init__(self) -> None:
+        self.count = 0
+        self._changed = threading.Condition()
+
+    @contextlib.contextmanager
+    def request(self) -> Iterator[None]:
+        with self._changed:
+            self.count += 1
+        try:
+            yield
+        finally:
+            with self._changed:
+                self.count -= 1
+                self._changed.notify_all()
+
+    def settle(self, timeout: float = STOP_GRACE) -> bool:
+        """Wait until no request is being answered (at most `timeout`); whether none is."""
+        with self._changed:
+            return self._changed.wait_for(lambda: self.count == 0, timeout)
 
 
 class ConnectionLimit:
