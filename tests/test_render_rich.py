@@ -70,6 +70,8 @@ def test_mark_goes_after_the_text_or_on_its_own_line() -> None:
     mark = Segment("[cancelled]", Style(dim=True))
     assert with_mark([[Segment("short" + " " * 30)]], mark, 40) == [[Segment("short"), Segment(" "), mark]]
     assert with_mark([[Segment("x" * 35)]], mark, 40) == [[Segment("x" * 35)], [mark]]
+    assert with_mark([[Segment("| Free | $0")], [Segment(" " * 40)]], mark, 40) == [
+        [Segment("| Free | $0"), Segment(" "), mark]]  # fmt: skip
     assert with_mark([], mark, 40) == [[mark]]
 
 

@@ -140,7 +140,8 @@ def demo(
                       "--sources": sources, "--code": code, "--continue": follow, "--cid": cid}  # fmt: skip
         given = [name for name, value in one_answer.items() if value]
         if given and not question:
-            raise UsageError(f'{", ".join(given)} shape one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
+            shape = "shape" if len(given) > 1 else "shapes"
+            raise UsageError(f'{", ".join(given)} {shape} one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
         import secrets
 
         key = secrets.token_urlsafe(24)

@@ -25,7 +25,7 @@ from rich.text import Text
 
 from kbchat.render.blocks import BlockSplitter, Piece
 from kbchat.render.calm import calm_tail
-from kbchat.render.lines import SegmentLines, trim_right
+from kbchat.render.lines import SegmentLines, is_blank, trim_right
 from kbchat.terminal import Terminal
 
 if TYPE_CHECKING:
@@ -291,7 +291,9 @@ def print_whole(console: Console, text: str, markdown: bool = True, cancelled: b
 
 
 def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[list[Segment]]:
-    """The mark after the last line's text if it fits there, else on a line of its own."""
+    """The mark after the last line's text if it fits there, else on a line of its own (blank lines go)."""
+    while lines and is_blank(lines[-1]):  # a table row's bottom padding, say
+        lines = lines[:-1]
     if lines:
         last = trim_right(lines[-1])
         used = Segment.get_line_length(last)
