@@ -126,9 +126,12 @@ class AnswerLog:
     def migrate(self) -> None:
         """Run the migrations this log has not had yet, each in its own transaction.
 
-        The version is read inside the write transaction, so two kbchats opening a new
+        An up-to-date log is only read (a `kbchat log` never waits for a chat's write). Else
+        the version is read again inside the write transaction, so two kbchats opening a new
         log at once migrate it once.
         """
+        if self.db.execute("PRAGMA user_version").fetchone()[0] == VERSION:
+            return
         while True:
             with self.transaction():
                 self.db.execute("BEGIN IMMEDIATE")

@@ -227,3 +227,24 @@ def test_a_removed_answer_is_in_no_file(tmp_path: Path) -> None:
         for file in path.parent.iterdir():  # while the log is open, its write-ahead log too
             data = file.read_bytes()
             assert b"plughxyzzy" not in data and b"qwertzuiop" not in data, file.name
+
+
+def test_opening_an_up_to_date_log_waits_for_no_writer(tmp_path: Path) -> None:
+    """`kbchat log` in one terminal while a chat writes in another: a reader takes no write lock."""
+    import time
+
+    path = tmp_path / "log.db"
+    with AnswerLog.open(path) as log:
+        log.add(entry())
+    writer = sqlite3.connect(path, isolation_level=None)
+    writer.execute("BEGIN IMMEDIATE")  # a chat in the middle of its write
+    writer.execute("INSERT INTO exchanges (time, profile, base_url, tenant, filters, question, answer, status)"
+                   " VALUES ('t', 'p', 'u', 't', '{}', 'q', 'a', 'ok')")  # fmt: skip
+    try:
+        started = time.monotonic()
+        with AnswerLog.open(path) as reader:
+            assert [e.question for e in reader.entries()] == ["what are the plans?"]
+        assert time.monotonic() - started < 1  # the busy timeout is 5 s
+    finally:
+        writer.execute("ROLLBACK")
+        writer.close()
