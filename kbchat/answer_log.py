@@ -105,6 +105,11 @@ class AnswerLog:
         self.path = path
 
     @classmethod
+    def open_existing(cls, path: Path) -> AnswerLog | None:
+        """The log if there is one; None while nothing has been logged (reading creates no file)."""
+        return cls.open(path) if path.exists() else None
+
+    @classmethod
     def open(cls, path: Path) -> AnswerLog:
         """Open (or create, mode 0600) the log, bringing its schema up to date."""
         try:
@@ -130,12 +135,11 @@ class AnswerLog:
         the version is read again inside the write transaction, so two kbchats opening a new
         log at once migrate it once.
         """
-        if self.db.execute("PRAGMA user_version").fetchone()[0] == VERSION:
+        if self.version() == VERSION:
             return
         while True:
             with self.transaction():
-                self.db.execute("BEGIN IMMEDIATE")
-                version = self.db.execute("PRAGMA user_version").fetchone()[0]
+                version = self.version()
                 if version > VERSION:
                     raise LogUnavailable(f"the answer log {self.path} is from a newer kbchat (schema {version})")
                 if version == VERSION:
@@ -144,8 +148,13 @@ class AnswerLog:
                     self.db.execute(statement)
                 self.db.execute(f"PRAGMA user_version = {version + 1}")
 
+    def version(self) -> int:
+        return int(self.db.execute("PRAGMA user_version").fetchone()[0])
+
     @contextlib.contextmanager
     def transaction(self) -> Iterator[None]:
+        """A write transaction, begun at once (IMMEDIATE): committed, or rolled back on any error."""
+        self.db.execute("BEGIN IMMEDIATE")
         try:
             yield
             if self.db.in_transaction:
@@ -174,26 +183,23 @@ class AnswerLog:
                json.dumps([dict(s) for s in entry.sources], ensure_ascii=False), entry.query or entry.question,
                entry.continues, int(entry.truncated))  # fmt: skip
         with self.transaction():
-            self.db.execute("BEGIN IMMEDIATE")
             cursor = self.db.execute(
                 f"INSERT INTO exchanges ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' * (len(COLUMNS) - 1))})", row
             )
         return int(cursor.lastrowid or 0)
 
     def remove(self, ids: Sequence[int]) -> int:
-        """Remove these entries (all of them must exist); how many."""
-        missing = [i for i in ids if self.get(i) is None]
-        if missing:
-            raise UsageError(f"no log entry {missing[0]} (kbchat log lists them)")
+        """Remove these entries (all of them must exist, or none is removed); how many."""
+        unique = list(dict.fromkeys(ids))
         with self.transaction():
-            self.db.execute("BEGIN IMMEDIATE")
-            self.db.executemany("DELETE FROM exchanges WHERE id = ?", [(i,) for i in ids])
+            for id in unique:
+                if self.db.execute("DELETE FROM exchanges WHERE id = ?", (id,)).rowcount == 0:
+                    raise UsageError(f"no log entry {id} (kbchat log lists them)")
         self.forget()
-        return len(set(ids))
+        return len(unique)
 
     def clear(self) -> int:
         with self.transaction():
-            self.db.execute("BEGIN IMMEDIATE")
             count = self.db.execute("DELETE FROM exchanges").rowcount
         self.forget()
         return int(count)
@@ -251,6 +257,13 @@ class AnswerLog:
         return [_entry(row) for row in reversed(rows)]
 
 
+def find_in(log: AnswerLog | None, id: str) -> Entry:
+    """An entry by its id, or `last`, in a log there may be no file of yet; an unknown one is a usage error."""
+    if log is None:
+        raise UsageError("the answer log is empty" if id == "last" else f"no log entry {id} (the log is empty)")
+    return log.find(id)
+
+
 class LogUnavailable(KBChatError):
     """The log cannot be opened or written: said once, as a warning, and the answer stands."""
 
@@ -281,7 +294,6 @@ def _entry(row: Sequence[Any]) -> Entry:
     values["filters"] = json.loads(values["filters"] or "{}")
     values["sources"] = json.loads(values["sources"] or "[]")
     values["truncated"] = bool(values["truncated"])
-    values["query"] = values["query"] or values["question"]
     return Entry(**values)
 
 

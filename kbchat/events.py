@@ -189,7 +189,8 @@ class Answer:
             if text:
                 if self.keep_text:
                     room = self.keep_limit - self.chars
-                    self.parts.append(text if len(text) <= room else text[: max(room, 0)])
+                    if room > 0:
+                        self.parts.append(text[:room])
                     self.truncated = self.truncated or len(text) > room
                 self.chars += len(text)
                 self.last_char = text[-1]

@@ -72,7 +72,7 @@ class Memory:
             error=one_line(str(failure)) if failure else None,
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
             sources=[source_record(p, s.title) for s in answer.sources for p in s.passages],
-            query=clean(query or question), continues=continues, truncated=answer.truncated,
+            query=clean(query), continues=continues, truncated=answer.truncated,
         )  # fmt: skip
         try:
             return self.log().add(entry)
@@ -83,8 +83,12 @@ class Memory:
         return None
 
     def find(self, id: str) -> Entry:
-        """An entry to follow up: `last` or an id (the log is read even with logging off)."""
-        return self.log().find(id)
+        """An entry to follow up: `last` or an id (the log is read even with logging off, never created)."""
+        from kbchat.answer_log import AnswerLog, find_in, log_path
+
+        if self._log is None:
+            self._log = AnswerLog.open_existing(log_path(self.env))
+        return find_in(self._log, id)
 
     def log(self) -> AnswerLog:
         if self._log is None:

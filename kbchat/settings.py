@@ -149,8 +149,8 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
             values[key], origins[key] = given, "option"
         elif env_var and env.get(env_var):
             values[key], origins[key] = env[env_var], f"env {env_var}"
-        elif key == "log" and env.get("KBCHAT_NO_LOG"):
-            values[key], origins[key] = not to_switch(env["KBCHAT_NO_LOG"], "env KBCHAT_NO_LOG"), "env KBCHAT_NO_LOG"
+        elif key == "log" and (logging := env_log(env)) is not None:
+            values[key], origins[key] = logging, "env KBCHAT_NO_LOG"
         elif key in profile:
             values[key], origins[key] = profile[key], f"profile {profile_name}"
             if key in TEXT_KEYS and not isinstance(profile[key], str):
@@ -258,6 +258,12 @@ def to_retries(value: Any, origin: str = "") -> int:
     if not 0 <= count <= 100 or isinstance(value, bool | float):
         raise UsageError(f"bad retries {value!r}{_from(origin)}: expected a whole number from 0 to 100")
     return count
+
+
+def env_log(env: Mapping[str, str]) -> bool | None:
+    """Whether KBCHAT_NO_LOG says to log (it is a negative switch); None when it says nothing."""
+    value = env.get("KBCHAT_NO_LOG")
+    return None if not value else not to_switch(value, "env KBCHAT_NO_LOG")
 
 
 SWITCHES = {"1": True, "true": True, "yes": True, "on": True, "0": False, "false": False, "no": False, "off": False}

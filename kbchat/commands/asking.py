@@ -138,8 +138,12 @@ def answer_one(
             raise
         memory.record(text, answer, None if answer.cancelled else outcome(answer), query, continues)
     settle(answer, mark_shown=renderer.marks_cancel and term.err_is_tty)
-    if mode is Mode.CODE and not getattr(renderer, "blocks", 0) and not answer.cancelled:
-        raise KBChatError("the answer has no code block")
+    if mode is Mode.CODE and not answer.cancelled:
+        from kbchat.render.code import CodeRenderer
+
+        assert isinstance(renderer, CodeRenderer)
+        if not renderer.blocks:
+            raise KBChatError("the answer has no code block")
 
 
 def open_output(path: Path) -> TextIO:

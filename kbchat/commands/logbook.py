@@ -41,10 +41,10 @@ def list_command(
 
 def show_command(id: str, no_markdown: bool = False, no_pager: bool = False, no_color: bool = False) -> None:
     """`kbchat log show`: rendered as ask draws it on a terminal; the text as received when piped."""
+    from kbchat.answer_log import find_in
+
     with reading(no_color) as (term, answer_log):
-        if answer_log is None:
-            raise UsageError("the answer log is empty" if id == "last" else f"no log entry {id} (the log is empty)")
-        entry = answer_log.find(id)
+        entry = find_in(answer_log, id)
         if not term.is_tty:
             term.out.write(entry.answer + ("\n" if entry.answer and not entry.answer.endswith("\n") else ""))
             return
@@ -70,7 +70,7 @@ def export_command(
             term.page(text, pager=not no_pager)
             return
         write_private(output, text)
-        say(f"exported {len(entries)} entr{'y' if len(entries) == 1 else 'ies'} to {output}")
+        say(f"exported {entries_count(len(entries))} to {output}")
 
 
 def rm_command(ids: Sequence[str], all: bool = False) -> None:
@@ -85,7 +85,7 @@ def rm_command(ids: Sequence[str], all: bool = False) -> None:
             if bad is not None or answer_log is None:
                 raise UsageError(f"no log entry {bad or ids[0]} (kbchat log lists them)")
             removed = answer_log.remove([int(i) for i in ids])
-        say(f"removed {removed} entr{'y' if removed == 1 else 'ies'}")
+        say(f"removed {entries_count(removed)}")
 
 
 @contextlib.contextmanager
@@ -97,11 +97,8 @@ def reading(no_color: bool) -> Iterator[tuple[Terminal, AnswerLog | None]]:
 
     term = Terminal.from_std(no_color=no_color)
     with reported():
-        path = log_path(os.environ)
-        if not path.exists():
-            yield term, None
-            return
-        with AnswerLog.open(path) as answer_log:
+        answer_log = AnswerLog.open_existing(log_path(os.environ))
+        with contextlib.closing(answer_log) if answer_log else contextlib.nullcontext():
             yield term, answer_log
 
 
@@ -113,6 +110,10 @@ def write_private(path: Path, text: str) -> None:
             file.write(text)
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror}") from None
+
+
+def entries_count(count: int) -> str:
+    return f"{count} entr{'y' if count == 1 else 'ies'}"
 
 
 def say(text: str) -> None:

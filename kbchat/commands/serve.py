@@ -129,7 +129,7 @@ def demo(
     from kbchat.render import choose_mode
     from kbchat.server.app import DEFAULT_PACE
     from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
-    from kbchat.settings import Settings, to_switch
+    from kbchat.settings import Settings, env_log
     from kbchat.terminal import Terminal
 
     term = Terminal.from_std(no_color=no_color)
@@ -151,7 +151,7 @@ def demo(
         try:
             import os
 
-            logged = not no_log and not to_switch(os.environ.get("KBCHAT_NO_LOG") or "0", "env KBCHAT_NO_LOG")
+            logged = not no_log and env_log(os.environ) is not False  # the demo reads no config file
             settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged)
             settings.keep_secrets()
             count = server.index.stats()["documents"]
