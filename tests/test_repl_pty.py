@@ -116,3 +116,16 @@ def test_config_set_api_key_asks_for_the_key_unseen() -> None:
     assert "sk-typed" not in session.text and "api_key = ****" in session.text
     config = Path(kbchat_env()["KBCHAT_CONFIG"]).read_text()
     assert 'api_key = "sk-typed-secret-0123456789"' in config
+
+
+def test_demo_suggests_questions_it_answers() -> None:
+    from kbchat.server.run import SAMPLE_QUESTIONS
+
+    session = PtySession("demo", rows=40, cols=120, env=kbchat_env(TERM="xterm-256color", PROMPT_TOOLKIT_NO_CPR="1"))
+    session.wait_for(lambda text: "demo>" in text)
+    assert "Try: " + "\n     ".join(SAMPLE_QUESTIONS) in session.text
+    type_line(session, SAMPLE_QUESTIONS[0])
+    session.wait_for(lambda text: "$79" in text and text.rstrip().endswith("demo>"), timeout=30)
+    assert "Plans and pricing" in session.text
+    session.child.sendcontrol("d")
+    assert session.finish() == 0

@@ -119,6 +119,7 @@ def test_chat_shape(kb: KBServer) -> None:
         "title",
         "heading",
         "document",
+        "path",
     }
     assert body["sources"][0]["document"].endswith(".md") and body["sources"][0]["title"]
 

@@ -128,7 +128,7 @@ def demo(
     from kbchat.errors import UsageError
     from kbchat.render import choose_mode
     from kbchat.server.app import DEFAULT_PACE
-    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.server.run import SAMPLE_DOCS, SAMPLE_QUESTIONS, serve_in_background, start_server, stop
     from kbchat.settings import Settings, env_log
     from kbchat.terminal import Terminal
 
@@ -157,6 +157,8 @@ def demo(
             count = server.index.stats()["documents"]
             print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
                   "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
+            if not question and term.stdin_is_tty:
+                print("Try: " + "\n     ".join(SAMPLE_QUESTIONS), file=sys.stderr)
             if not question:
                 from kbchat.kb import LaterKB
                 from kbchat.memory import Memory

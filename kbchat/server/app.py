@@ -298,7 +298,7 @@ def chat(handler: Handler, body: dict[str, Any]) -> None:
     hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
     sources = [
         {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id,
-         "title": h.title, "heading": h.heading, "document": h.path, "text": h.text}
+         "title": h.title, "heading": h.heading, "document": h.path, "path": h.path, "text": h.text}
         for h in hits
     ]  # fmt: skip
     handler._send_json(200, {"answer": compose_answer(query, hits), "sources": sources})

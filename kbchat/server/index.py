@@ -17,25 +17,21 @@ import re
 import sqlite3
 import threading
 import time
+from collections import Counter
 from collections.abc import Iterator
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kbchat.server import ranking, terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
+from kbchat.server.ranking import DEFAULT, Candidate, Ranking, Want
 
-SCHEMA_VERSION = "2"
-MAX_TERMS = 64  # distinct words of a query that are searched for
+SCHEMA_VERSION = "5"
+MAX_TERMS = 64  # distinct terms of a query that are searched for
 SOURCE = "document"
 TYPE_NAME = "Document"
-_WORD = re.compile(r"\w+", re.UNICODE)
-STOPWORDS = frozenset({
-    "a", "an", "and", "are", "as", "at", "be", "by", "can", "do", "does", "for", "from", "how", "i", "in",
-    "is", "it", "me", "of", "on", "or", "our", "so", "that", "the", "this", "to", "we", "what", "when",
-    "where", "which", "who", "why", "will", "with", "you", "your", "about", "there", "their", "they",
-    "have", "has", "had", "was", "were", "my",
-})  # fmt: skip
 
 SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -44,13 +40,21 @@ CREATE TABLE IF NOT EXISTS documents (
     id INTEGER PRIMARY KEY, path TEXT UNIQUE NOT NULL, mtime_ns INTEGER, size INTEGER,
     tenant TEXT NOT NULL, elemental_id TEXT NOT NULL, title TEXT, category TEXT, tags TEXT);
 CREATE INDEX IF NOT EXISTS documents_tenant ON documents (tenant);
-CREATE TABLE IF NOT EXISTS passages (id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, seq INTEGER, heading TEXT);
+CREATE TABLE IF NOT EXISTS passages (
+    id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, seq INTEGER, heading TEXT, text TEXT, listing REAL,
+    digest TEXT, length INTEGER);
 CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
+CREATE INDEX IF NOT EXISTS passages_digest ON passages (digest);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
-    heading, text, tenant, tags, tag_ids, category, elemental,
-    tokenize = 'porter unicode61 remove_diacritics 2');
-INSERT INTO fts (fts, rank) VALUES ('rank', 'bm25(2.0, 1.0, 0, 0, 0, 0, 0)');
+    title, heading, text, tenant, tags, tag_ids, category, elemental,
+    tokenize = 'unicode61 remove_diacritics 0');
+CREATE TABLE IF NOT EXISTS term_counts (term TEXT PRIMARY KEY, passages INTEGER NOT NULL) WITHOUT ROWID;
 """
+# The FTS columns hold terms (kbchat.server.terms: stemmed, stop words left out), made
+# in Python so the question, the index and the re-ranking agree on every word; the
+# passage as written is in `passages`. `term_counts` holds how many passages have each
+# term (title, heading or text), kept with every insert and delete: FTS5's own vocabulary
+# table answers that in 8 ms a term here (SQLite 3.40 scans it), this one in microseconds.
 # Filter values live in FTS columns as exact tokens, so one MATCH narrows by tenant, tags
 # and the rest before ranking, and FTS5's `ORDER BY rank LIMIT n` ranks only what is left.
 # A value becomes one token: a letter, its UTF-8 in hex, and a closing digit so the
@@ -73,6 +77,7 @@ class Hit:
     item_id: str
     category: str
     tags: tuple[str, ...]
+    matched: frozenset[str] = frozenset()  # the index terms that stood for the question's words
 
     def payload(self) -> dict[str, Any]:
         return {
@@ -86,6 +91,7 @@ class Hit:
             "type_name": TYPE_NAME,
             "category_name": self.category,
             "document": self.path,
+            "path": self.path,
             "title": self.title,
             "heading": self.heading,
             "snippet": self.snippet,
@@ -103,8 +109,16 @@ class Refresh:
 class Index:
     """An FTS5 index over a docs folder; one writer, any number of reading threads."""
 
-    def __init__(self, docs: Path, db_path: Path, follow_symlinks: bool = False, warn: Warn | None = None) -> None:
+    def __init__(
+        self,
+        docs: Path,
+        db_path: Path,
+        follow_symlinks: bool = False,
+        warn: Warn | None = None,
+        ranking: Ranking = DEFAULT,
+    ) -> None:
         self.folder = Folder(docs, follow_symlinks, warn)
+        self.ranking = ranking
         self.docs = self.folder.docs
         self.db_path = db_path
         self._readers: queue.SimpleQueue[sqlite3.Connection] = queue.SimpleQueue()
@@ -124,6 +138,7 @@ class Index:
         with self._writing() as db:
             db.executescript(SCHEMA)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
+            self.passage_count, self.average_length = _corpus_shape(db)
 
     def _connect(self) -> sqlite3.Connection:
         db = sqlite3.connect(self.db_path, timeout=30, check_same_thread=False)
@@ -168,24 +183,33 @@ class Index:
                        db.execute("SELECT path, mtime_ns, size, id FROM documents")}  # fmt: skip
             seen: set[str] = set()
             added = updated = 0
+            counts: Counter[str] = Counter()  # passages gained (or lost) by each term
             for relative, stat in self.folder.scan():
                 seen.add(relative)
                 old = indexed.get(relative)
                 if old is not None and old[:2] == (stat.st_mtime_ns, stat.st_size):
                     continue
                 if old is not None:
-                    _delete_document(db, old[2])
+                    _delete_document(db, old[2], counts)
                     updated += 1
                 else:
                     added += 1
-                self._insert(db, relative, stat)
+                self._insert(db, relative, stat, counts)
             removed = [doc_id for path, (_, _, doc_id) in indexed.items() if path not in seen]
             for doc_id in removed:
-                _delete_document(db, doc_id)
+                _delete_document(db, doc_id, counts)
+            if counts:
+                db.executemany(
+                    "INSERT INTO term_counts VALUES (?, ?)"
+                    " ON CONFLICT (term) DO UPDATE SET passages = passages + excluded.passages",
+                    ((term, change) for term, change in counts.items() if change),
+                )
+                db.execute("DELETE FROM term_counts WHERE passages <= 0")
+            self.passage_count, self.average_length = _corpus_shape(db)
         self.built_at = time.time()
         return Refresh(added, updated, len(removed), time.monotonic() - started)
 
-    def _insert(self, db: sqlite3.Connection, relative: str, stat: os.stat_result) -> None:
+    def _insert(self, db: sqlite3.Connection, relative: str, stat: os.stat_result, counts: Counter[str]) -> None:
         text = self.folder.read(relative)
         if text is None:
             return
@@ -199,6 +223,8 @@ class Index:
              document.category, json.dumps(document.tags)),
         )  # fmt: skip
         doc_id = cursor.lastrowid
+        title_terms = terms.terms(f"{document.title}\n{document.description}")
+        title = " ".join(title_terms)
         columns = (
             token("t", tenant),
             " ".join(token("g", t.lower()) for t in document.tags),
@@ -207,13 +233,19 @@ class Index:
             token("e", elemental_id),
         )
         for seq, passage in enumerate(document.passages):
+            words = terms.terms(passage.text)
+            heading = terms.terms(passage.heading)
+            counts.update({*title_terms, *heading, *words})
             row = db.execute(
-                "INSERT INTO passages (doc_id, seq, heading) VALUES (?, ?, ?)", (doc_id, seq, passage.heading)
-            )
+                "INSERT INTO passages (doc_id, seq, heading, text, listing, digest, length)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?)",
+                (doc_id, seq, passage.heading, passage.text, passage.listing, _digest(passage.heading, passage.text),
+                 len(words)),
+            )  # fmt: skip
             db.execute(
-                "INSERT INTO fts (rowid, heading, text, tenant, tags, tag_ids, category, elemental)"
-                " VALUES (?, ?, ?, ?, ?, ?, ?, ?)",
-                (row.lastrowid, passage.heading, passage.text, *columns),
+                "INSERT INTO fts (rowid, title, heading, text, tenant, tags, tag_ids, category, elemental)"
+                " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)",
+                (row.lastrowid, title, " ".join(heading), " ".join(words), *columns),
             )
 
     def watch(self, interval: float = 1.0) -> threading.Thread:
@@ -247,25 +279,85 @@ class Index:
     def search(self, query: str, filters: dict[str, Any], limit: int = 10, count: bool = True) -> tuple[list[Hit], int]:
         """The best `limit` passages for `query` within `filters`, and how many matched in all.
 
-        Answers need no total: `count=False` skips that query (and returns 0) on the way
-        to the first streamed byte.
+        Nothing is returned when no passage holds enough of the question (see
+        kbchat.server.ranking). Answers need no total: `count=False` skips that query
+        (and returns 0) on the way to the first streamed byte.
         """
-        words = fts_query(query)
+        wanted = terms.query_terms(query, MAX_TERMS)
         match = filter_match(filters)
-        if not words or match is None:
+        if not wanted or match is None:
             return [], 0
-        match = f"{match} AND {{heading text}} : ({words})"
         with self._reading() as db:
-            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (match,)).fetchone()[0] if count else 0
-            rows = db.execute(
-                "SELECT best.text, best.snip, p.heading, p.seq, best.rank,"
-                " d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
-                " FROM (SELECT rowid, text, snippet(fts, 1, '**', '**', '…', 24) AS snip, rank FROM fts"
-                "       WHERE fts MATCH ? ORDER BY rank LIMIT ?) AS best"
-                " JOIN passages p ON p.id = best.rowid JOIN documents d ON d.id = p.doc_id ORDER BY best.rank",
-                (match, limit),
-            ).fetchall()
-        return [_hit(row) for row in rows], total
+            found = self._find(db, wanted, match)
+            if found is None:
+                return [], 0
+            candidates, wants, where = found
+            ranked = ranking.rank(candidates, wants, self.average_length, self.ranking)
+            if not ranked:
+                return [], 0
+            best = _distinct(db, ranked)[:limit]
+            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (where,)).fetchone()[0] if count else 0
+            rows = {row[0]: row for row in db.execute(
+                "SELECT p.id, p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
+                " FROM passages p JOIN documents d ON d.id = p.doc_id"
+                f" WHERE p.id IN ({', '.join('?' * len(best))})",
+                [r.rowid for r in best],
+            )}  # fmt: skip
+        matched = frozenset().union(*(want.forms for want in wants))
+        return [_hit(rows[r.rowid], r.score, matched) for r in best if r.rowid in rows], total
+
+    def _find(
+        self, db: sqlite3.Connection, wanted: list[str], match: str
+    ) -> tuple[list[Candidate], list[Want], str] | None:
+        """BM25's candidates, the question's terms as the index knows them, and the MATCH that found them.
+
+        A term the index lacks is looked for by its kin (see `_kin`). Terms in more than
+        `ranking.common` of all passages pick no candidates, nor do those past the
+        `candidate_budget` of passages the rarer ones hold already (FTS5 ranks every
+        passage that matches: a term in 8,000 of them costs 40 ms). When every term is
+        that common, the first `common_scan` passages holding them all are ranked
+        instead of every passage in the index.
+        """
+        settings = self.ranking
+        related = {term: terms.synonyms().get(term, frozenset({term})) for term in wanted}
+        looked_up = sorted(set().union(*related.values()))
+        df = dict(db.execute(
+            f"SELECT term, passages FROM term_counts WHERE term IN ({', '.join('?' * len(looked_up))})", looked_up
+        ).fetchall())  # fmt: skip
+        forms: dict[str, dict[str, int]] = {}
+        for term in wanted:
+            forms[term] = {form: df[form] for form in related[term] if df.get(form)} or _kin(db, term)
+        total = max(self.passage_count, 1)
+        weights = ranking.weigh({term: max(found.values(), default=0) for term, found in forms.items()}, total)
+        wants = [Want(frozenset(forms[term]), weights[term]) for term in wanted]
+        present = {form: count for found in forms.values() for form, count in found.items()}
+        if not present:
+            return None
+        rare: list[str] = []
+        budget = settings.candidate_budget
+        for form, count in sorted(present.items(), key=lambda item: item[1]):
+            if count > settings.common * total or (rare and count > budget):
+                break
+            rare.append(form)
+            budget -= count
+        joined = " OR ".join(f'"{form}"' for form in rare) or " AND ".join(f'"{form}"' for form in present)
+        where = f"{match} AND {{title heading text}} : ({joined})"
+        rank = f"bm25({settings.title_weight}, {settings.heading_weight}, 1, 0, 0, 0, 0, 0)"
+        sql = "SELECT rowid, title, heading, text FROM fts WHERE fts MATCH ? AND rank MATCH ?"
+        if rare:
+            sql, limit = sql + " ORDER BY rank LIMIT ?", settings.candidates
+        else:
+            sql, limit = sql + " LIMIT ?", settings.common_scan
+        rows = db.execute(sql, (where, rank, limit)).fetchall()
+        if not rows:
+            return None
+        listing = dict(db.execute(
+            f"SELECT id, listing FROM passages WHERE id IN ({', '.join('?' * len(rows))})", [row[0] for row in rows]
+        ).fetchall())  # fmt: skip
+        candidates = [
+            Candidate(rowid, title, heading, text, listing.get(rowid) or 0.0) for rowid, title, heading, text in rows
+        ]
+        return candidates, wants, where
 
     def stats(self) -> dict[str, Any]:
         with self._reading() as db:
@@ -277,30 +369,8 @@ class Index:
             }
 
 
-def fts_query(text: str) -> str:
-    """Words of the question as an FTS5 OR query; question words that say nothing are dropped.
-
-    At most MAX_TERMS distinct words are kept: a query of a hundred thousand words would
-    otherwise cost seconds of CPU to match and rank.
-    """
-    kept: dict[str, None] = {}
-    for match in _WORD.finditer(text):
-        word = match[0].lower()
-        if word not in STOPWORDS:
-            kept[word] = None
-            if len(kept) == MAX_TERMS:
-                break
-    return " OR ".join(f'"{w}"' for w in kept)
-
-
 def tag_id(name: str) -> str:
     return "tag-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def score(bm25: float) -> float:
-    """BM25 (lower is better, unbounded) squashed into 0..1, higher is better."""
-    strength = max(0.0, -bm25)
-    return round(strength / (strength + 2.0), 4)
 
 
 def token(kind: str, value: str) -> str:
@@ -330,17 +400,69 @@ def filter_match(filters: dict[str, Any]) -> str | None:
     return " AND ".join(terms)
 
 
-def _hit(row: tuple[Any, ...]) -> Hit:
-    text, snippet, heading, seq, bm25, path, tenant, elemental_id, title, category, tags = row
+def _hit(row: tuple[Any, ...], score: float, wanted: frozenset[str]) -> Hit:
+    _, text, heading, seq, path, tenant, elemental_id, title, category, tags = row
     item_id = f"{elemental_id}-{seq}"
     return Hit(
-        id=item_id, score=score(bm25), text=text, snippet=snippet, heading=heading, title=title, path=path,
+        id=item_id, score=score, text=text, snippet=terms.highlight(text, wanted), heading=heading, title=title,
+        path=path, matched=wanted,
         tenant=tenant, elemental_id=elemental_id, item_id=item_id, category=category or "",
         tags=tuple(json.loads(tags or "[]")),
     )  # fmt: skip
 
 
-def _delete_document(db: sqlite3.Connection, doc_id: int) -> None:
+KIN_PREFIX = 5  # letters a term and its kin share at least
+KIN_REACH = 2  # letters the kin may differ by at the end
+
+
+def _kin(db: sqlite3.Connection, term: str) -> dict[str, int]:
+    """Index terms that differ from a term the index lacks only in its last letters: respond → respons.
+
+    The stemmer leaves some word families apart (respond, response); for a word the
+    knowledge base never uses, its nearest family is what the question means.
+    """
+    if len(term) < KIN_PREFIX + 1:
+        return {}
+    prefix = term[: max(KIN_PREFIX, len(term) - KIN_REACH)]
+    rows = db.execute(
+        "SELECT term, passages FROM term_counts WHERE term >= ? AND term < ? LIMIT 200", (prefix, prefix + "\U0010ffff")
+    )
+    return {kin: count for kin, count in rows if abs(len(kin) - len(term)) <= KIN_REACH and not kin.isdigit()}
+
+
+def _distinct(db: sqlite3.Connection, ranked: list[ranking.Ranked]) -> list[ranking.Ranked]:
+    """The ranking with each section once: generated docs repeat whole sections word for word
+    (npm's "Configuration" blocks are in dozens of files), and three copies are no answer."""
+    digests = dict(db.execute(
+        f"SELECT id, digest FROM passages WHERE id IN ({', '.join('?' * len(ranked))})", [r.rowid for r in ranked]
+    ).fetchall())  # fmt: skip
+    seen: set[str] = set()
+    kept = []
+    for passage in ranked:
+        digest = digests.get(passage.rowid, "")
+        if digest not in seen:
+            seen.add(digest)
+            kept.append(passage)
+    return kept
+
+
+def _digest(heading: str, text: str) -> str:
+    """The same section, word for word, in several documents shares one digest."""
+    return hashlib.sha1(f"{heading}\n{text}".encode()).hexdigest()[:16]
+
+
+def _corpus_shape(db: sqlite3.Connection) -> tuple[int, float]:
+    """How many passages there are, and their mean length in terms (BM25's statistics)."""
+    count, average = db.execute("SELECT count(*), avg(length) FROM passages").fetchone()
+    return int(count), float(average or 0.0)
+
+
+def _delete_document(db: sqlite3.Connection, doc_id: int, counts: Counter[str]) -> None:
+    rows = db.execute(
+        "SELECT title, heading, text FROM fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)", (doc_id,)
+    )
+    for title, heading, text in rows:
+        counts.subtract({*title.split(), *heading.split(), *text.split()})
     db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)", (doc_id,))
     db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))

@@ -18,6 +18,11 @@ from kbchat.server.index import Index, default_db_path
 from kbchat.settings import is_loopback
 
 SAMPLE_DOCS = Path(__file__).parent / "sample"
+SAMPLE_QUESTIONS = (  # the demo suggests them; tests check each is answered from the right document
+    "how much does the Business plan cost?",
+    "how fast does support respond for Enterprise?",
+    "can I get my money back on an annual plan?",
+)
 DEFAULT_PORT = 8765
 MAX_PACE = 10.0  # seconds between streamed pieces; more is a typo, and would overflow a sleep
 

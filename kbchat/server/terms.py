@@ -1,0 +1,157 @@
+"""Words into search terms, the same way for documents and questions. Pure.
+
+A term is a word lower-cased and stemmed with Snowball's English (Porter2) stemmer,
+so "installing" finds "installation". Words that carry no subject (the Snowball
+project's English stop list, plus the pieces contractions split into) and one-letter
+words are no terms at all: "what's" is not a question about every "team's". Letters
+and digits make words; an apostrophe, underscore or any other sign splits them.
+"""
+
+from __future__ import annotations
+
+import functools
+import re
+import string
+from collections.abc import Collection, Iterator
+from itertools import chain
+
+import snowballstemmer
+
+_WORD = re.compile(r"[^\W_]+", re.UNICODE)
+STEM_CACHE = 200_000  # distinct words kept stemmed: a docs folder's vocabulary, with room
+
+# The Snowball English stop list (snowballstem.org/algorithms/english/stop.txt), as
+# words split at apostrophes; then what contractions leave ("doesn't" → "doesn"); then
+# words that frame a question rather than name its subject ("I no longer need",
+# "is there a way"): rare in documentation, so they would weigh the most.
+STOPWORDS = frozenset(
+    """
+i me my myself we our ours ourselves you your yours yourself yourselves he him his himself
+she her hers herself it its itself they them their theirs themselves what which who whom
+this that these those am is are was were be been being have has had having do does did
+doing would should could ought let a an the and but if or because as until while of at by
+for with about against between into through during before after above below to from up
+down in out on off over under again further then once here there when where why how all
+any both each few more most other some such no nor not only own same so than too very
+ll ve re don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn
+mustn shan can cannot
+need needs want wants wanted like way ways longer anymore please tell know explain possible able
+much many happen happens happened
+also just still even else ever really actually exactly may might must shall thing things
+something anything someone somebody anyone everything sure
+""".split()  # noqa: SIM905 (a list of words reads best as words)
+)
+
+# Words a question and a document use for one thing: a question's word also finds the
+# others ("how much does it cost?" finds a price list). Few and everyday on purpose.
+SYNONYMS = (
+    "cost price fee",
+    "buy purchase",
+    "start begin",
+)
+
+_stemmer = snowballstemmer.stemmer("english")
+
+
+@functools.lru_cache(maxsize=STEM_CACHE)
+def stem(word: str) -> str:
+    """One lower-case word's stem (cached: the stemmer is pure Python, a vocabulary is small)."""
+    return str(_stemmer.stemWord(word))
+
+
+@functools.cache
+def synonyms() -> dict[str, frozenset[str]]:
+    """Each synonym's term, and the terms of its group (itself included)."""
+    groups: dict[str, frozenset[str]] = {}
+    for line in SYNONYMS:
+        group = frozenset(stem(word) for word in line.split())
+        groups.update(dict.fromkeys(group, group))
+    return groups
+
+
+def words(text: str) -> Iterator[re.Match[str]]:
+    """Each word of the text, with where it is."""
+    return _WORD.finditer(text)
+
+
+def term_of(word: str) -> str | None:
+    """A word's term, or None for a stop word or a single letter."""
+    lower = word.lower()
+    if len(lower) < 2 or lower in STOPWORDS:
+        return None
+    return stem(lower)
+
+
+# ASCII punctuation (and "_") as spaces: str.split() then cuts most words apart in C; a
+# piece that still holds other signs ("“quoted”", "a—b") is cut by the regex, once.
+_ASCII_SIGNS = str.maketrans(dict.fromkeys(string.punctuation, " "))
+_known: dict[str, tuple[str, ...]] = {}  # lower-case piece -> its terms: indexing looks up each piece once
+
+
+def forget() -> None:
+    """Drop what is cached, after the stop list, stemmer or synonyms changed (bench/answers.py does)."""
+    _known.clear()
+    stem.cache_clear()
+    synonyms.cache_clear()
+
+
+def _terms_of_piece(piece: str) -> tuple[str, ...]:
+    return tuple(term for word in _WORD.findall(piece) if (term := term_of(word)) is not None)
+
+
+def terms(text: str) -> list[str]:
+    """The text's terms in order, as stored in the index (stop words left out).
+
+    The same as `term_of` on each word of `words(text.lower())`, only faster: indexing
+    calls it for every passage.
+    """
+    known = _known
+    if len(known) > STEM_CACHE:
+        known.clear()
+    pieces = text.lower().translate(_ASCII_SIGNS).split()
+    try:
+        return list(chain.from_iterable(map(known.__getitem__, pieces)))
+    except KeyError:
+        for piece in set(pieces).difference(known):
+            known[piece] = _terms_of_piece(piece)
+        return list(chain.from_iterable(map(known.__getitem__, pieces)))
+
+
+def query_terms(text: str, limit: int) -> list[str]:
+    """A question's distinct terms in order, at most `limit` of them.
+
+    Words past the limit are not even stemmed: a question of a hundred thousand words
+    would otherwise cost seconds before the search began.
+    """
+    kept: dict[str, None] = {}
+    for piece in text.lower().translate(_ASCII_SIGNS).split():
+        found = _known.get(piece)
+        for term in _terms_of_piece(piece) if found is None else found:
+            kept[term] = None
+            if len(kept) == limit:
+                return list(kept)
+    return list(kept)
+
+
+def highlight(text: str, wanted: Collection[str], width: int = 24) -> str:
+    """About `width` words of the text on one line, where most of the question's terms are, those in **bold**."""
+    found = list(words(text))
+    if not found:
+        return " ".join(text.split())
+    wanted_set = set(wanted)
+    held = [frozenset(_terms_of_piece(match[0].lower())) & wanted_set for match in found]
+    start = 0
+    if hits := [i for i, terms_here in enumerate(held) if terms_here]:
+        lead = 3  # words shown before the first match
+        start = max((max(0, i - lead) for i in hits), key=lambda s: (len(frozenset().union(*held[s : s + width])), -s))
+    end = min(len(found), start + width)
+    pieces = []
+    position = found[start].start()
+    for match, terms_here in zip(found[start:end], held[start:end], strict=True):
+        pieces.append(text[position : match.start()])
+        pieces.append(f"**{match[0]}**" if terms_here else match[0])
+        position = match.end()
+    if end == len(found):
+        pieces.append(text[position:])
+    shown = " ".join("".join(pieces).split())
+    return ("…" if start else "") + shown + ("…" if end < len(found) else "")
