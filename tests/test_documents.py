@@ -201,7 +201,7 @@ def test_the_title_counts_as_part_of_a_passage() -> None:
 
 
 def hit(text: str, score_: float, heading: str = "H", matched: frozenset[str] = frozenset()) -> Hit:
-    return Hit(id="i", score=score_, text=text, snippet="", heading=heading, title="Doc", path="doc.md",
+    return Hit(id="i", score=score_, text=text, heading=heading, title="Doc", path="doc.md",
                tenant="demo", elemental_id="e", item_id="i", category="", tags=(), matched=matched)  # fmt: skip
 
 

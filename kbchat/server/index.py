@@ -69,7 +69,6 @@ class Hit:
     id: str
     score: float
     text: str
-    snippet: str
     heading: str
     title: str
     path: str
@@ -95,7 +94,7 @@ class Hit:
             "path": self.path,
             "title": self.title,
             "heading": self.heading,
-            "snippet": self.snippet,
+            "snippet": terms.highlight(self.text, self.matched),  # made here: only search shows it
         }
 
 
@@ -290,25 +289,20 @@ class Index:
             found = self._find(db, wanted, match)
             if found is None:
                 return [], 0
-            candidates, wants, where = found
+            candidates, wants, where, shown = found
             ranked = ranking.rank(candidates, wants, self.average_length, self.ranking)
             if not ranked:
                 return [], 0
-            best = _distinct(db, ranked)[:limit]
+            best = _distinct(ranked, {rowid: row[0] for rowid, row in shown.items()})[:limit]
             total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (where,)).fetchone()[0] if count else 0
-            rows = {row[0]: row for row in db.execute(
-                "SELECT p.id, p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
-                " FROM passages p JOIN documents d ON d.id = p.doc_id"
-                f" WHERE p.id IN ({', '.join('?' * len(best))})",
-                [r.rowid for r in best],
-            )}  # fmt: skip
         matched = frozenset().union(*(want.forms for want in wants))
-        return [_hit(rows[r.rowid], r.score, matched) for r in best if r.rowid in rows], total
+        return [_hit(shown[r.rowid][1:], r.score, matched) for r in best], total
 
     def _find(
         self, db: sqlite3.Connection, wanted: list[str], match: str
-    ) -> tuple[list[Candidate], list[Want], str] | None:
-        """BM25's candidates, the question's terms as the index knows them, and the MATCH that found them.
+    ) -> tuple[list[Candidate], list[Want], str, dict[int, tuple[Any, ...]]] | None:
+        """FTS5's candidates, the question's terms as the index knows them, the MATCH that found them,
+        and each candidate's digest and what a hit shows (see `_hit`), all in one query.
 
         A term the index lacks is looked for by its kin (see `_kin`). Terms in more than
         `ranking.common` of all passages pick no candidates, nor do those past the
@@ -342,21 +336,22 @@ class Index:
         joined = " OR ".join(f'"{form}"' for form in rare) or " AND ".join(f'"{form}"' for form in present)
         where = f"{match} AND {{title heading text}} : ({joined})"
         rank = f"bm25({settings.title_weight}, {settings.heading_weight}, 1, 0, 0, 0, 0, 0)"
-        sql = "SELECT rowid, title, heading, text FROM fts WHERE fts MATCH ? AND rank MATCH ?"
+        found = "SELECT rowid, title, heading, text FROM fts WHERE fts MATCH ? AND rank MATCH ?"
         if rare:
-            sql, limit = sql + " ORDER BY rank LIMIT ?", settings.candidates
+            found, limit = found + " ORDER BY rank LIMIT ?", settings.candidates
         else:
-            sql, limit = sql + " LIMIT ?", settings.common_scan
-        rows = db.execute(sql, (where, rank, limit)).fetchall()
+            found, limit = found + " LIMIT ?", settings.common_scan
+        # One query, not three: under load every call into SQLite waits for the GIL again.
+        rows = db.execute(
+            "SELECT c.rowid, c.title, c.heading, c.text, p.listing, p.digest,"
+            " p.id, p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
+            f" FROM ({found}) AS c JOIN passages p ON p.id = c.rowid JOIN documents d ON d.id = p.doc_id",
+            (where, rank, limit),
+        ).fetchall()
         if not rows:
             return None
-        listing = dict(db.execute(
-            f"SELECT id, listing FROM passages WHERE id IN ({', '.join('?' * len(rows))})", [row[0] for row in rows]
-        ).fetchall())  # fmt: skip
-        candidates = [
-            Candidate(rowid, title, heading, text, listing.get(rowid) or 0.0) for rowid, title, heading, text in rows
-        ]
-        return candidates, wants, where
+        candidates = [Candidate(row[0], row[1], row[2], row[3], row[4] or 0.0) for row in rows]
+        return candidates, wants, where, {row[0]: row[5:] for row in rows}
 
     def stats(self) -> dict[str, Any]:
         with self._reading() as db:
@@ -403,7 +398,7 @@ def _hit(row: tuple[Any, ...], score: float, wanted: frozenset[str]) -> Hit:
     _, text, heading, seq, path, tenant, elemental_id, title, category, tags = row
     item_id = f"{elemental_id}-{seq}"
     return Hit(
-        id=item_id, score=score, text=text, snippet=terms.highlight(text, wanted), heading=heading, title=title,
+        id=item_id, score=score, text=text, heading=heading, title=title,
         path=path, matched=wanted,
         tenant=tenant, elemental_id=elemental_id, item_id=item_id, category=category or "",
         tags=tuple(json.loads(tags or "[]")),
@@ -429,12 +424,9 @@ def _kin(db: sqlite3.Connection, term: str) -> dict[str, int]:
     return {kin: count for kin, count in rows if abs(len(kin) - len(term)) <= KIN_REACH and not kin.isdigit()}
 
 
-def _distinct(db: sqlite3.Connection, ranked: list[ranking.Ranked]) -> list[ranking.Ranked]:
+def _distinct(ranked: list[ranking.Ranked], digests: dict[int, str]) -> list[ranking.Ranked]:
     """The ranking with each section once: generated docs repeat whole sections word for word
     (npm's "Configuration" blocks are in dozens of files), and three copies are no answer."""
-    digests = dict(db.execute(
-        f"SELECT id, digest FROM passages WHERE id IN ({', '.join('?' * len(ranked))})", [r.rowid for r in ranked]
-    ).fetchall())  # fmt: skip
     seen: set[str] = set()
     kept = []
     for passage in ranked:

@@ -128,6 +128,11 @@ def terms(text: str) -> list[str]:
         return list(chain.from_iterable(map(known.__getitem__, pieces)))
 
 
+def _cached_piece(piece: str) -> tuple[str, ...]:
+    found = _known.get(piece)
+    return _terms_of_piece(piece) if found is None else found
+
+
 def _pieces(text: str) -> list[str]:
     """The text lower-cased and cut at spaces and ASCII signs."""
     if text.isascii():
@@ -143,8 +148,7 @@ def query_terms(text: str, limit: int) -> list[str]:
     """
     kept: dict[str, None] = {}
     for piece in _pieces(text):
-        found = _known.get(piece)
-        for term in _terms_of_piece(piece) if found is None else found:
+        for term in _cached_piece(piece):
             kept[term] = None
             if len(kept) == limit:
                 return list(kept)
@@ -157,7 +161,7 @@ def highlight(text: str, wanted: Collection[str], width: int = 24) -> str:
     if not found:
         return " ".join(text.split())
     wanted_set = set(wanted)
-    held = [frozenset(_terms_of_piece(match[0].lower())) & wanted_set for match in found]
+    held = [wanted_set.intersection(_cached_piece(match[0].lower())) for match in found]
     start = 0
     if hits := [i for i, terms_here in enumerate(held) if terms_here]:
         lead = 3  # words shown before the first match
