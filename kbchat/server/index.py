@@ -30,6 +30,7 @@ from kbchat.server.ranking import DEFAULT, Candidate, Ranking, Want
 
 SCHEMA_VERSION = "5"
 MAX_TERMS = 64  # distinct terms of a query that are searched for
+WATCH_SHARE = 10  # the watcher waits at least this many times as long as its last look took
 SOURCE = "document"
 TYPE_NAME = "Document"
 
@@ -247,11 +248,19 @@ class Index:
                        " VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)", fts_rows)  # fmt: skip
 
     def watch(self, interval: float = 1.0) -> threading.Thread:
-        """Refresh every `interval` seconds in a daemon thread until `close()`."""
+        """Refresh every `interval` seconds in a daemon thread until `close()`.
+
+        A big folder waits longer: ten times as long as a look that found nothing new
+        took, so the watcher spends at most a tenth of the time scanning (10,000 files take
+        0.4 s to look over, and searches wait for the GIL meanwhile: p99 72 ms, not 19).
+        """
 
         def loop() -> None:
-            while not self._stop.wait(interval):
-                self.refresh()
+            wait = interval
+            while not self._stop.wait(wait):
+                done = self.refresh()
+                changed = done.added or done.updated or done.removed
+                wait = interval if changed else max(interval, WATCH_SHARE * done.seconds)
 
         self._watcher = threading.Thread(target=loop, name="kbchat-index-watch", daemon=True)
         self._watcher.start()
