@@ -28,7 +28,8 @@ class Passage:
     @property
     def name(self) -> str:
         """`Title › Heading`, else the document's id, else the passage's."""
-        named = " › ".join(part for part in (self.title, self.heading) if part)
+        heading = "" if self.heading == self.title else self.heading  # a document's first section
+        named = " › ".join(part for part in (self.title, heading) if part)
         return named or self.document or self.id
 
     @property

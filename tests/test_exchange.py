@@ -154,3 +154,17 @@ def test_json_lines_are_the_payloads(fake_kb: FakeKB, no_stream: bool) -> None:
         assert lines == [{"answer": "ab", "sources": []}]
     else:
         assert [line["data"]["content"] for line in lines] == ["a", "b"]
+
+
+@pytest.mark.parametrize(
+    ("payload", "label"),
+    [
+        ({"title": "Plans", "heading": "Team", "path": "plans.md"}, "Plans › Team (plans.md)"),
+        ({"title": "Billing", "heading": "Billing", "document": "billing.md"}, "Billing (billing.md)"),
+        ({"snack_elemental_id": "doc-1"}, "doc-1"),
+    ],
+)
+def test_a_source_is_named_title_heading_and_path_once_each(payload: dict[str, str], label: str) -> None:
+    from kbchat.passages import from_search_item
+
+    assert from_search_item({"score": 0.5, "payload": payload}).label == label

@@ -35,7 +35,7 @@ any both each few more most other some such no nor not only own same so than too
 ll ve re don doesn didn isn aren wasn weren hasn haven hadn won wouldn shouldn couldn
 mustn shan can cannot
 need needs want wants wanted like way ways longer anymore please tell know explain possible able
-much many happen happens happened
+much many happen happens happened see go get make find show look use using
 also just still even else ever really actually exactly may might must shall thing things
 something anything someone somebody anyone everything sure
 """.split()  # noqa: SIM905 (a list of words reads best as words)
