@@ -213,6 +213,11 @@ def test_answer_leads_with_what_answers_then_quotes_close_matches_under_their_na
     )
 
 
+def test_a_lead_that_is_a_whole_passage_is_not_said_twice() -> None:
+    answer = compose_answer("bank transfer", [hit("Invoices are paid by card or bank transfer.", 0.9)])
+    assert answer == "**Doc › H** (`doc.md`)\n\nInvoices are paid by card or bank transfer."
+
+
 def test_answer_when_nothing_matches() -> None:
     assert compose_answer(" capital of france ", []).startswith(
         "Nothing in the knowledge base matches “capital of france”."

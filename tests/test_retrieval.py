@@ -90,7 +90,7 @@ def test_a_table_of_contents_ranks_below_the_section_it_points_to(tmp_path: Path
     )})  # fmt: skip
     hits, answer = ask(index, "how do I install a python version?")
     assert hits[0].heading == "Install Python versions"
-    assert answer.startswith("Run pyenv install 3.12")
+    assert answer.startswith("**pyenv › Install Python versions** (`README.md`)\n\nRun pyenv install 3.12")
 
 
 def test_a_section_repeated_word_for_word_in_many_files_is_shown_once(tmp_path: Path) -> None:

@@ -37,7 +37,8 @@ def compose_answer(query: str, hits: Sequence[Hit]) -> str:
     best = hits[0].score
     quoted = [h for h in hits[:MAX_SOURCES] if h.score >= best * RELEVANCE]
     lead = leading(quoted, set(hits[0].matched) or set(terms.query_terms(query, MAX_TERMS)))
-    parts = [lead or "Here is what the knowledge base says:"]
+    whole = any(lead.split() == hit.text.split() for hit in quoted)
+    parts = [] if whole else [lead or "Here is what the knowledge base says:"]  # a lead that is a whole passage: once
     for hit in quoted:
         parts.append(f"**{label(hit)}** ({code_span(hit.path)})\n\n{quote(hit.text)}")
     return "\n\n".join(parts)
