@@ -28,15 +28,18 @@ class Passage:
     @property
     def name(self) -> str:
         """`Title › Heading`, else the document's id, else the passage's."""
-        heading = "" if self.heading == self.title else self.heading  # a document's first section
-        named = " › ".join(part for part in (self.title, heading) if part)
-        return named or self.document or self.id
+        return source_name(self.title, self.heading) or self.document or self.id
 
     @property
     def label(self) -> str:
         """The name, and where the document is: `Plans › Team (docs/plans.md)`."""
         where = self.location if self.location and self.location != self.name else ""
         return f"{self.name} ({where})" if where and self.name else self.name or where
+
+
+def source_name(title: str, heading: str) -> str:
+    """`Title › Heading`; the title alone when the heading repeats it (a document's first section)."""
+    return " › ".join(part for part in (title, "" if heading == title else heading) if part)
 
 
 def from_search_item(item: Any) -> Passage:

@@ -92,3 +92,35 @@ def test_split_cells(row: str, cells: list[str]) -> None:
 
 def test_alignments() -> None:
     assert alignments("| :-- | :-: | --: | --- |") == ["left", "center", "right", "left"]
+
+
+@pytest.mark.parametrize(
+    ("lines", "left"),
+    [
+        (["```py", "x = 1"], "```"),
+        (["```py", "x = 1", "```"], ""),
+        (["~~~~", "```", "still code", "~~~"], "~~~~"),  # a shorter or other fence closes nothing
+        (["~~~~", "~~~~~"], ""),
+        (["```", "``` not a close"], "```"),
+        (["    ```", "indented four: not a fence"], ""),
+        (["text", "## heading"], ""),
+    ],
+)
+def test_which_fence_lines_leave_open(lines: list[str], left: str) -> None:
+    from kbchat.fences import left_open
+
+    assert left_open(lines) == left
+
+
+def test_a_reader_that_does_not_follow_lists_takes_indented_fences() -> None:
+    from kbchat.fences import left_open
+
+    item = ["1. Install it:", "", "     ```sh", "     npm i"]
+    assert (left_open(item), left_open(item, nested=True)) == ("", "```")
+
+
+def test_code_lines_and_fence_lines_are_code() -> None:
+    from kbchat.fences import Fences
+
+    fences = Fences()
+    assert [fences.step(line) for line in ["a", "~~~", "# x", "", "~~~", "b"]] == [False, True, True, True, True, False]

@@ -6,9 +6,10 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kbchat.fences import left_open
 from kbchat.server import terms
 from kbchat.server.documents import MAX_PASSAGE, Passage, listing_share, parse_document, title_from_path
-from kbchat.server.extract import code_span, compose_answer, leading, open_fence, pieces, quote
+from kbchat.server.extract import code_span, compose_answer, leading, pieces, quote
 from kbchat.server.index import Hit, tag_id
 from kbchat.server.ranking import Candidate, Ranking, Want, bm25f, idf, rank, weigh
 
@@ -259,7 +260,7 @@ def test_quote_cut_inside_a_code_block_closes_it() -> None:
     text = "Run this:\n\n```sh\n" + "\n".join(f"echo line {i}" for i in range(100)) + "\n```\n\n## Next"
     quoted = quote(text, 200)
     lines = quoted.split("\n")
-    assert lines[-3:] == ["```", "", "…"] and open_fence(lines) == ""
+    assert lines[-3:] == ["```", "", "…"] and left_open(lines) == ""
     assert all(len(line) <= 20 for line in lines)  # whole lines only
 
 
@@ -277,7 +278,7 @@ _MARKDOWN = st.lists(
 @given(_MARKDOWN, st.integers(min_value=20, max_value=400))
 def test_a_quoted_passage_never_leaves_a_fence_open(lines: list[str], limit: int) -> None:
     quoted = quote("\n".join(lines), limit)
-    assert open_fence(quoted.split("\n")) == ""
+    assert left_open(quoted.split("\n")) == ""
 
 
 @given(st.text())

@@ -8,7 +8,8 @@ from pathlib import Path
 
 import pytest
 
-from kbchat.server.extract import compose_answer, open_fence
+from kbchat.fences import left_open
+from kbchat.server.extract import compose_answer
 from kbchat.server.index import Hit, Index
 from kbchat.server.run import SAMPLE_DOCS, SAMPLE_QUESTIONS
 
@@ -129,7 +130,7 @@ def test_an_answer_cut_inside_code_closes_the_code_block(tmp_path: Path) -> None
                                     "more.md": "# More setup\n\nAfter the setup script, restart.\n"})  # fmt: skip
     hits, answer = ask(index, "run the setup script")
     assert hits[0].path == "setup.md"
-    assert open_fence(answer.split("\n")) == ""
+    assert left_open(answer.split("\n")) == ""
     lines = answer.split("\n")
     opened, closed = (i for i, line in enumerate(lines) if line.startswith("```"))
     assert lines[closed + 1 : closed + 3] == ["", "…"]  # closed where the quote was cut

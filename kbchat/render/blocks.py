@@ -13,7 +13,8 @@ from __future__ import annotations
 import re
 from typing import Literal, NamedTuple
 
-_FENCE = re.compile(r" {0,3}(`{3,}|~{3,})")
+from kbchat import fences
+
 _DELIMITER_ROW = re.compile(r" {0,3}\|?\s*:?-+:?\s*(\|\s*:?-+:?\s*)*\|?\s*")
 _CELL_BREAK = re.compile(r"(?<!\\)\|")
 # What ends a table besides a blank line (markdown-it: what may interrupt a block quote).
@@ -54,7 +55,7 @@ class BlockSplitter:
                 pieces.append(Piece("line", line))
                 start = self._scanned
             elif self.fence:
-                if self._closes_fence(line):
+                if fences.closes(self.fence, line):
                     self.fence = self.fence_line = ""
                     pieces.append(Piece("close", line))
                 else:
@@ -68,11 +69,11 @@ class BlockSplitter:
                     self.columns = 0
                     pieces.append(Piece("end", ""))
                     start = line_start
-                if match := _FENCE.match(line):
+                if marker := fences.opener(line):
                     block = self._text[start:line_start]
                     if block.strip():
                         pieces.append(Piece("block", block.rstrip("\n")))
-                    self.fence, self.fence_line = match[1], line
+                    self.fence, self.fence_line = marker, line
                     pieces.append(Piece("open", line))
                     start = self._scanned
                 elif not line.strip():
@@ -117,15 +118,7 @@ class BlockSplitter:
 
     def closes_fence(self, line: str) -> bool:
         """Whether a line (the last, maybe without its newline) closes the open code block."""
-        return bool(self.fence) and self._closes_fence(line)
-
-    def _closes_fence(self, line: str) -> bool:
-        match = _FENCE.match(line)
-        if not match:
-            return False
-        marker = match[1]
-        rest = line.strip()[len(marker) :]
-        return marker[0] == self.fence[0] and len(marker) >= len(self.fence) and not rest
+        return bool(self.fence) and fences.closes(self.fence, line)
 
 
 def _table_columns(text: str, start: int, line_start: int, line: str) -> int:

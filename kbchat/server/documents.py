@@ -12,6 +12,8 @@ from __future__ import annotations
 import re
 from dataclasses import dataclass, field
 
+from kbchat.fences import Fences
+
 MAX_PASSAGE = 1200  # characters: paragraphs join up to this size, longer ones stand alone
 _HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")
 _HEADER_LINE = re.compile(r"^(tags|category)\s*:\s*(.*)$", re.IGNORECASE)
@@ -91,15 +93,13 @@ def without_comments(lines: list[str]) -> list[str]:
     rendered page sees; code blocks keep theirs."""
     kept: list[str] = []
     prose: list[str] = []
-    in_fence = False
+    code = Fences(nested=True)
     for line in lines:
-        fence = line.lstrip().startswith(("```", "~~~"))
-        if in_fence or fence:
+        if code.step(line):
             if prose:
                 kept += _COMMENT.sub("", "\n".join(prose)).split("\n")
                 prose.clear()
             kept.append(line)
-            in_fence = in_fence != fence
         else:
             prose.append(line)
     if prose:
@@ -135,7 +135,7 @@ def split_passages(lines: list[str]) -> list[Passage]:
     heading = ""
     group: list[str] = []
     block: list[str] = []
-    in_fence = False
+    code = Fences(nested=True)
 
     def end_block() -> None:
         if block:
@@ -153,16 +153,15 @@ def split_passages(lines: list[str]) -> list[Passage]:
             group.clear()
 
     for line in lines:
-        if line.lstrip().startswith("```"):
-            in_fence = not in_fence
-            block.append(line)
+        if code.step(line):
+            block.append(line)  # blank lines and `#` lines in code are code
             continue
-        heading_match = None if in_fence else _HEADING.match(line)
+        heading_match = _HEADING.match(line)
         if heading_match:
             end_block()
             end_group()
             heading = heading_match[2]
-        elif not line.strip() and not in_fence:
+        elif not line.strip():
             end_block()
         else:
             block.append(line)

@@ -12,6 +12,8 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from kbchat.fences import Fences, left_open, opener
+from kbchat.passages import source_name
 from kbchat.server import terms
 from kbchat.server.index import MAX_TERMS, Hit
 
@@ -22,7 +24,6 @@ MAX_QUOTE = 700  # characters of one passage; cut at a line or sentence boundary
 MAX_LEAD = 2  # sentences, items or rows that lead the answer
 SHORT_SENTENCE = 12  # characters: a shorter sentence is joined to the next one
 _PIECE = re.compile(r"\S+\s*|\s+")
-_FENCE = re.compile(r"^\s*(`{3,}|~{3,})")
 _SENTENCE_END = re.compile(r"(?<=[.!?])[\"\u201d\u2019)]*\s+(?=[\"\u201c\u2018(\[`*_]?[A-Z0-9])")
 _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
@@ -40,15 +41,8 @@ def compose_answer(query: str, hits: Sequence[Hit]) -> str:
     whole = any(lead.split() == hit.text.split() for hit in quoted)
     parts = [] if whole else [lead or "Here is what the knowledge base says:"]  # a lead that is a whole passage: once
     for hit in quoted:
-        parts.append(f"**{label(hit)}** ({code_span(hit.path)})\n\n{quote(hit.text)}")
+        parts.append(f"**{source_name(hit.title, hit.heading)}** ({code_span(hit.path)})\n\n{quote(hit.text)}")
     return "\n\n".join(parts)
-
-
-def label(hit: Hit) -> str:
-    """`Title › Heading`, or the title alone when the heading repeats it."""
-    if not hit.heading or hit.heading == hit.title:
-        return hit.title
-    return f"{hit.title} › {hit.heading}"
 
 
 def code_span(text: str) -> str:
@@ -72,7 +66,7 @@ class Unit:
 
 def units(text: str) -> Iterator[Unit]:
     """The passage's sentences, list items and table rows, in order; code blocks and headings are skipped."""
-    fence = ""
+    code = Fences(nested=True)
     header: list[str] = []
     paragraph: list[str] = []
 
@@ -92,12 +86,8 @@ def units(text: str) -> Iterator[Unit]:
 
     for line in text.split("\n"):
         stripped = line.strip()
-        if fence:
-            fence = "" if stripped.startswith(fence) else fence
-            continue
-        if match := _FENCE.match(line):
+        if code.step(line):
             yield from sentences()
-            fence = match[1]
             continue
         if stripped.startswith("|"):
             yield from sentences()
@@ -125,37 +115,34 @@ def leading(hits: Sequence[Hit], wanted: set[str]) -> str:
     A table row counts its header's words too ("| plan | price |" over "| Team | $29 |").
     A section whose heading is a question (an FAQ) is answered by its first sentence.
     """
-    best: tuple[int, int] = (0, 0)
+    best = 0
     lead: list[Unit] = []
-    for rank, hit in enumerate(hits):
+    for hit in hits:
         asked = len(set(terms.terms(hit.heading)) & wanted) if hit.heading.rstrip().endswith("?") else 0
-        held = []
+        held = []  # (how many of the question's terms, where, the unit, those terms)
         for position, unit in enumerate(units(hit.text)):
-            count = len(_terms(unit) & wanted)
-            held.append((max(count, asked) if position == 0 and not unit.header else count, position, unit))
+            found = set(terms.terms(f"{unit.header}\n{unit.text}")) & wanted
+            count = max(len(found), asked) if position == 0 and not unit.header else len(found)
+            held.append((count, position, unit, found))
         if not held:
             continue
         top = max(held, key=lambda item: (item[0], -item[1]))
-        if top[0] > best[0]:
-            best = (top[0], rank)
-            chosen = [top[1:]]
-            covered = _terms(top[2]) & wanted
-            for count, position, unit in sorted(held, key=lambda item: (-item[0], item[1])):
-                if len(chosen) == MAX_LEAD or not count:
+        if top[0] > best:
+            best = top[0]
+            chosen = [top]
+            covered = set(top[3])
+            for item in sorted(held, key=lambda item: (-item[0], item[1])):
+                if len(chosen) == MAX_LEAD or not item[0]:
                     break
-                if unit is not top[2] and (_terms(unit) & wanted) - covered and unit.header == top[2].header:
-                    chosen.append((position, unit))
-                    covered |= _terms(unit) & wanted
-            lead = [unit for _, unit in sorted(chosen, key=lambda item: item[0])]  # in reading order
+                if item is not top and item[3] - covered and item[2].header == top[2].header:
+                    chosen.append(item)
+                    covered |= item[3]
+            lead = [item[2] for item in sorted(chosen, key=lambda item: item[1])]  # in reading order
     if not lead:
         return ""
     if lead[0].header:
         return "\n".join([lead[0].header, *(unit.text for unit in lead)])
     return " ".join(unit.text for unit in lead)
-
-
-def _terms(unit: Unit) -> set[str]:
-    return set(terms.terms(f"{unit.header}\n{unit.text}"))
 
 
 # --- quoting ----------------------------------------------------------------------------
@@ -168,20 +155,20 @@ def quote(text: str, limit: int = MAX_QUOTE) -> str:
     code fence left open is closed (even in a whole passage: its file may never close it).
     """
     if len(text) <= limit:
-        fence = open_fence(text.split("\n"))
+        fence = left_open(text.split("\n"), nested=True)
         return f"{text}\n{fence}" if fence else text  # a file that never closed its last code block
     kept: list[str] = []
     size = 0
     for line in text.split("\n"):
         if size + len(line) > limit:
-            if not kept or (line.strip() and not _FENCE.match(line) and size < limit // 2):
+            if not kept or (line.strip() and not opener(line, nested=True) and size < limit // 2):
                 kept.append(_cut_line(line, limit - size))
             break
         kept.append(line)
         size += len(line) + 1
-    while kept and (not kept[-1].strip() or _opens_fence(kept)):
+    while kept and (not kept[-1].strip() or (opener(kept[-1], nested=True) and left_open(kept, nested=True))):
         kept.pop()  # no trailing blank line, no fence opened on the last line kept
-    fence = open_fence(kept)
+    fence = left_open(kept, nested=True)
     if fence:
         kept.append(fence)
     return "\n".join(kept).rstrip() + "\n\n…"
@@ -194,26 +181,6 @@ def _cut_line(line: str, room: int) -> str:
     if ends and ends[-1] > room // 3:
         return cut[: ends[-1]].rstrip()
     return cut.rsplit(" ", 1)[0].rstrip() if " " in cut else cut
-
-
-def open_fence(lines: Sequence[str]) -> str:
-    """The fence that closes a code block left open by these lines, or ""."""
-    fence = ""
-    for line in lines:
-        match = _FENCE.match(line)
-        if match is None:
-            continue
-        marker = match[1]
-        if not fence:
-            fence = marker
-        elif marker[0] == fence[0] and len(marker) >= len(fence) and not line.strip()[len(marker) :].strip():
-            fence = ""
-    return fence
-
-
-def _opens_fence(lines: list[str]) -> bool:
-    """Whether the last line opens a code block (which would then hold nothing)."""
-    return bool(_FENCE.match(lines[-1])) and bool(open_fence(lines))
 
 
 def pieces(answer: str) -> list[str]:

@@ -28,7 +28,7 @@ from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
 from kbchat.server.ranking import DEFAULT, Candidate, Ranking, Want
 
-SCHEMA_VERSION = "5"
+SCHEMA_VERSION = "6"
 MAX_TERMS = 64  # distinct terms of a query that are searched for
 WATCH_SHARE = 10  # the watcher waits at least this many times as long as its last look took
 SOURCE = "document"
@@ -45,7 +45,6 @@ CREATE TABLE IF NOT EXISTS passages (
     id INTEGER PRIMARY KEY, doc_id INTEGER NOT NULL, seq INTEGER, heading TEXT, text TEXT, listing REAL,
     digest TEXT, length INTEGER);
 CREATE INDEX IF NOT EXISTS passages_doc ON passages (doc_id);
-CREATE INDEX IF NOT EXISTS passages_digest ON passages (digest);
 CREATE INDEX IF NOT EXISTS passages_length ON passages (length);
 CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     title, heading, text, tenant, tags, tag_ids, category, elemental,
@@ -59,8 +58,7 @@ CREATE TABLE IF NOT EXISTS term_counts (term TEXT PRIMARY KEY, passages INTEGER 
 # table answers that in 8 ms a term here (SQLite 3.40 scans it), this one in microseconds.
 # Filter values live in FTS columns as exact tokens, so one MATCH narrows by tenant, tags
 # and the rest before ranking, and FTS5's `ORDER BY rank LIMIT n` ranks only what is left.
-# A value becomes one token: a letter, its UTF-8 in hex, and a closing digit so the
-# porter stemmer leaves it alone.
+# A value becomes one token: a letter, then its UTF-8 in hex, then a 0.
 
 
 @dataclass(frozen=True)
@@ -206,7 +204,8 @@ class Index:
                     ((term, change) for term, change in counts.items() if change),
                 )
                 db.execute("DELETE FROM term_counts WHERE passages <= 0")
-            self.passage_count, self.average_length = _corpus_shape(db)
+            if added or updated or removed:
+                self.passage_count, self.average_length = _corpus_shape(db)
         self.built_at = time.time()
         return Refresh(added, updated, len(removed), time.monotonic() - started)
 
@@ -353,7 +352,7 @@ class Index:
         # One query, not three: under load every call into SQLite waits for the GIL again.
         rows = db.execute(
             "SELECT c.rowid, c.title, c.heading, c.text, p.listing, p.digest,"
-            " p.id, p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
+            " p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
             f" FROM ({found}) AS c JOIN passages p ON p.id = c.rowid JOIN documents d ON d.id = p.doc_id",
             (where, rank, limit),
         ).fetchall()
@@ -404,7 +403,7 @@ def filter_match(filters: dict[str, Any]) -> str | None:
 
 
 def _hit(row: tuple[Any, ...], score: float, wanted: frozenset[str]) -> Hit:
-    _, text, heading, seq, path, tenant, elemental_id, title, category, tags = row
+    text, heading, seq, path, tenant, elemental_id, title, category, tags = row
     item_id = f"{elemental_id}-{seq}"
     return Hit(
         id=item_id, score=score, text=text, heading=heading, title=title,

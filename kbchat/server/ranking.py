@@ -74,8 +74,8 @@ class Ranked:
 
 
 def idf(df: int, total: int) -> float:
-    """BM25's inverse document frequency, never below a small positive weight."""
-    return max(0.01, math.log(1 + (total - df + 0.5) / (df + 0.5)))
+    """BM25's inverse document frequency, in the form that never reaches 0 (log of 1 + …)."""
+    return math.log(1 + (total - df + 0.5) / (df + 0.5))
 
 
 def weigh(df: Mapping[str, int], total: int) -> dict[str, float]:
