@@ -75,18 +75,24 @@ def chat_command(
     """`kbchat chat` with its options parsed: the chat until Ctrl-D, /exit or the end of piped input."""
     from kbchat.commands.reporting import reported
     from kbchat.config_file import ready_settings
-    from kbchat.kb import LaterKB
-    from kbchat.repl import run_chat
     from kbchat.terminal import Terminal
-    from kbchat.trace import make_trace
 
     term = Terminal.from_std(no_color=no_color)
     code = 0
     with reported(debug):
         settings = ready_settings(replace(connection, log=False) if no_log else connection, term.err)
-        with LaterKB(settings, make_trace(term.err, verbose)) as kb, Memory(settings, term.err) as memory:
-            code = run_chat(settings, term, kb, memory, markdown=not no_markdown)
+        code = chat(settings, term, verbose=verbose, markdown=not no_markdown)
     raise SystemExit(code)
+
+
+def chat(settings: Settings, term: Terminal, verbose: bool = False, markdown: bool = True) -> int:
+    """The chat over one connection, each exchange logged; its exit code (`kbchat chat`, `kbchat demo`)."""
+    from kbchat.kb import LaterKB
+    from kbchat.repl import run_chat
+    from kbchat.trace import make_trace
+
+    with LaterKB(settings, make_trace(term.err, verbose)) as kb, Memory(settings, term.err) as memory:
+        return run_chat(settings, term, kb, memory, markdown=markdown)
 
 
 def answer_one(

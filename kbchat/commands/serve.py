@@ -157,16 +157,12 @@ def demo(
             count = server.index.stats()["documents"]
             print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
                   "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
-            if not question and term.stdin_is_tty:
-                print("Try: " + "\n     ".join(SAMPLE_QUESTIONS), file=sys.stderr)
             if not question:
-                from kbchat.kb import LaterKB
-                from kbchat.memory import Memory
-                from kbchat.repl import run_chat
-                from kbchat.trace import make_trace
+                from kbchat.commands.asking import chat
 
-                with LaterKB(settings, make_trace(term.err, verbose)) as kb, Memory(settings, term.err) as memory:
-                    exit_code = run_chat(settings, term, kb, memory, markdown=not no_markdown)
+                if term.stdin_is_tty:
+                    print("Try: " + "\n     ".join(SAMPLE_QUESTIONS), file=sys.stderr)
+                exit_code = chat(settings, term, verbose=verbose, markdown=not no_markdown)
             else:
                 from kbchat.commands.asking import answer_one, followed
                 from kbchat.question import build_question, read_stdin
