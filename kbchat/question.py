@@ -13,13 +13,14 @@ if TYPE_CHECKING:
 STDIN = "-"
 
 
-def build_question(words: Sequence[str], stdin_text: str | None) -> str:
-    """Words joined with spaces, then a blank line and the stdin text; never empty."""
+def build_question(words: Sequence[str], stdin_text: str | None, command: str = "ask") -> str:
+    """Words joined with spaces, then a blank line and the stdin text; never empty (`command` names the
+    command in the error)."""
     typed = " ".join(word for word in words if word != STDIN)
     piped = (stdin_text or "").strip()
     question = f"{typed}\n\n{piped}" if typed.strip() and piped else typed or piped
     if not question.strip():
-        raise UsageError('empty question: kbchat ask "your question" (or pipe it on stdin)')
+        raise UsageError(f'empty question: kbchat {command} "your question" (or pipe it on stdin)')
     return question.strip()
 
 

@@ -118,6 +118,12 @@ def test_demo_refuses_answer_options_without_a_question() -> None:
     assert result.stderr.startswith("kbchat: error: --json, --output shape one answer: give a QUESTION")
 
 
+def test_demo_says_a_bad_question_before_it_starts_a_server() -> None:
+    result = cli("demo", "  ", input=b"")
+    assert (result.returncode, result.stdout) == (2, "")
+    assert result.stderr == 'kbchat: error: empty question: kbchat demo "your question" (or pipe it on stdin)\n'
+
+
 def test_serve_rejects_a_port_out_of_range() -> None:
     result = cli("serve", "--port", "99999")
     assert (result.returncode, result.stderr) == (

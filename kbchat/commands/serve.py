@@ -142,6 +142,12 @@ def demo(
         if given and not question:
             shape = "shape" if len(given) > 1 else "shapes"
             raise UsageError(f'{", ".join(given)} {shape} one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
+        if question:  # a bad question or flag is said before the server starts
+            from kbchat.commands.asking import followed
+            from kbchat.question import build_question, read_stdin
+
+            follows = followed(follow, cid)
+            text = build_question(question, read_stdin(question, term), "demo")
         import secrets
 
         key = secrets.token_urlsafe(24)
@@ -164,11 +170,8 @@ def demo(
                     print("Try: " + "\n     ".join(SAMPLE_QUESTIONS), file=sys.stderr)
                 exit_code = chat(settings, term, verbose=verbose, markdown=not no_markdown)
             else:
-                from kbchat.commands.asking import answer_one, followed
-                from kbchat.question import build_question, read_stdin
+                from kbchat.commands.asking import answer_one
 
-                follows = followed(follow, cid)
-                text = build_question(question, read_stdin(question, term))
                 answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
                            no_stream=no_stream, sources=sources, follows=follows)  # fmt: skip
         finally:
