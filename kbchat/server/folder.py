@@ -16,6 +16,7 @@ from pathlib import Path
 
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 TOP_LEVEL_TENANT = "demo"
+MAX_DEPTH = 64  # folders below the docs folder; deeper ones are skipped, and said
 
 Warn = Callable[[str], None]
 
@@ -30,33 +31,49 @@ class Folder:
         self._warned: set[str] = set()
 
     def scan(self) -> Iterator[tuple[str, os.stat_result]]:
-        """Each served file's path relative to the folder (with /) and its stat."""
+        """Each served file's path relative to the folder (with /) and its stat, in name order.
+
+        Walked with a stack, not recursion: os.walk recursed once a level, so a folder
+        1,500 levels deep ended the walk (and with it the watcher) in RecursionError.
+        Folders deeper than MAX_DEPTH are skipped, and said once.
+        """
         visited: set[tuple[int, int]] = set()  # real folders seen: a link loop is walked once
-        for root, dirs, files in os.walk(self.docs, followlinks=self.follow_symlinks):
+        pending: list[tuple[str, int]] = [(str(self.docs), 0)]
+        while pending:
+            root, depth = pending.pop()
             try:
                 here = os.stat(root)
+                with os.scandir(root) as found:
+                    entries = sorted(found, key=lambda entry: entry.name)
             except OSError:
-                continue
+                continue  # vanished, unreadable, or a path too long to open
             if (here.st_dev, here.st_ino) in visited:
-                dirs[:] = []
                 continue
             visited.add((here.st_dev, here.st_ino))
-            for name in sorted(d for d in dirs if not d.startswith(".") and os.path.islink(os.path.join(root, d))):
-                if not self.follow_symlinks:
-                    self._skip(os.path.join(root, name), "a symbolic link to a folder")
-            dirs[:] = sorted(d for d in dirs if not d.startswith("."))
-            for name in sorted(files):
-                if name.startswith(".") or Path(name).suffix.lower() not in SUFFIXES:
+            folders = []
+            for entry in entries:
+                if entry.name.startswith("."):
                     continue
-                full = os.path.join(root, name)
-                if not self.follow_symlinks and os.path.islink(full) and not self._link_stays_home(full):
-                    continue
-                try:
-                    info = os.stat(full)
-                except OSError:
-                    continue  # vanished while scanning (or a dangling link): the next refresh settles it
-                if stat_module.S_ISREG(info.st_mode):
-                    yield self.relative(full), info
+                if _is_folder(entry, self.follow_symlinks):
+                    if entry.is_symlink() and not self.follow_symlinks:
+                        self._skip(entry.path, "a symbolic link to a folder")
+                    elif depth >= MAX_DEPTH:
+                        self._skip(entry.path, f"deeper than {MAX_DEPTH} folders", hint=False)
+                    else:
+                        folders.append((entry.path, depth + 1))
+                elif Path(entry.name).suffix.lower() in SUFFIXES and (served := self._served(entry.path)):
+                    yield self.relative(entry.path), served
+            pending.extend(reversed(folders))  # the first folder is walked next: files come in name order
+
+    def _served(self, full: str) -> os.stat_result | None:
+        """A document's stat, if it is a regular file served from here."""
+        if not self.follow_symlinks and os.path.islink(full) and not self._link_stays_home(full):
+            return None
+        try:
+            info = os.stat(full)
+        except OSError:
+            return None  # vanished while scanning (or a dangling link): the next refresh settles it
+        return info if stat_module.S_ISREG(info.st_mode) else None
 
     def read(self, relative: str) -> str | None:
         """A document's text (invalid UTF-8 as U+FFFD), or None if it cannot be read now.
@@ -95,12 +112,20 @@ class Folder:
             self._skip(full, f"a symbolic link to a file outside {home}")
         return allowed
 
-    def _skip(self, full: str, why: str) -> None:
+    def _skip(self, full: str, why: str, hint: bool = True) -> None:
         relative = self.relative(full)
         if relative not in self._warned:
             self._warned.add(relative)
             if self.warn is not None:
-                self.warn(f"skipped {relative}: {why} (--follow-symlinks serves it)")
+                self.warn(f"skipped {relative}: {why}" + (" (--follow-symlinks serves it)" if hint else ""))
+
+
+def _is_folder(entry: os.DirEntry[str], follow_symlinks: bool) -> bool:
+    """Whether an entry is a folder to walk (a link to one counts, to be followed or said)."""
+    try:
+        return entry.is_dir(follow_symlinks=True) if follow_symlinks or entry.is_symlink() else entry.is_dir()
+    except OSError:
+        return False
 
 
 def tenant_of(relative: str) -> str:

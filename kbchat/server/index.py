@@ -23,13 +23,15 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kbchat.private import private_database
 from kbchat.server import ranking, terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
 from kbchat.server.ranking import DEFAULT, Candidate, Ranking, Want
 
-SCHEMA_VERSION = "6"
+SCHEMA_VERSION = "7"  # 7: long paragraphs cut into passages (documents.MAX_BLOCK)
 MAX_TERMS = 64  # distinct terms of a query that are searched for
+MAX_HIT_TEXT = 8000  # characters of a passage a hit carries: passages are cut shorter, this guards the payloads
 WATCH_SHARE = 10  # the watcher waits at least this many times as long as its last look took
 SOURCE = "document"
 TYPE_NAME = "Document"
@@ -128,12 +130,12 @@ class Index:
         self._watcher: threading.Thread | None = None
         self.built_at = 0.0
         db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-        _private(db_path)
+        private_database(db_path)  # it holds every tenant's text
         with self._writing() as db:
             stale = _schema_version(db) not in (None, SCHEMA_VERSION)
         if stale:
             db_path.unlink()  # an older layout, or not a database at all: start again
-            _private(db_path)
+            private_database(db_path)  # it holds every tenant's text
         with self._writing() as db:
             db.executescript(SCHEMA)
             db.execute("INSERT OR REPLACE INTO meta VALUES ('schema', ?)", (SCHEMA_VERSION,))
@@ -257,13 +259,22 @@ class Index:
         def loop() -> None:
             wait = interval
             while not self._stop.wait(wait):
-                done = self.refresh()
+                try:
+                    done = self.refresh()
+                except Exception as err:  # the watcher outlives any one look: said, then tried again
+                    self._say(f"the index watcher could not look over {self.docs}: {type(err).__name__}: {err}")
+                    wait = max(interval, WATCH_SHARE * interval)
+                    continue
                 changed = done.added or done.updated or done.removed
                 wait = interval if changed else max(interval, WATCH_SHARE * done.seconds)
 
         self._watcher = threading.Thread(target=loop, name="kbchat-index-watch", daemon=True)
         self._watcher.start()
         return self._watcher
+
+    def _say(self, message: str) -> None:
+        if self.folder.warn is not None:
+            self.folder.warn(message)
 
     def close(self) -> None:
         """Stop the watcher and close every connection: SQLite then removes its -wal and -shm files."""
@@ -405,6 +416,8 @@ def filter_match(filters: dict[str, Any]) -> str | None:
 def _hit(row: tuple[Any, ...], score: float, wanted: frozenset[str]) -> Hit:
     text, heading, seq, path, tenant, elemental_id, title, category, tags = row
     item_id = f"{elemental_id}-{seq}"
+    if len(text) > MAX_HIT_TEXT:
+        text = text[: MAX_HIT_TEXT - 1] + "…"
     return Hit(
         id=item_id, score=score, text=text, heading=heading, title=title,
         path=path, matched=wanted,
@@ -475,18 +488,6 @@ def _schema_version(db: sqlite3.Connection) -> str | None:
     except sqlite3.DatabaseError:
         return "broken"
     return row[0] if row else None
-
-
-def _private(db_path: Path) -> None:
-    """The index holds every tenant's text: the file and SQLite's -wal/-shm beside it are 0600.
-
-    SQLite gives its -wal and -shm files the database file's mode, so creating that
-    file 0600 first covers all three; older caches are tightened on open.
-    """
-    os.close(os.open(db_path, os.O_RDWR | os.O_CREAT, 0o600))
-    for path in (db_path, db_path.with_name(db_path.name + "-wal"), db_path.with_name(db_path.name + "-shm")):
-        with contextlib.suppress(FileNotFoundError):
-            os.chmod(path, 0o600)
 
 
 def default_db_path(docs: Path, cache_dir: Path) -> Path:

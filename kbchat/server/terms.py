@@ -4,7 +4,13 @@ A term is a word lower-cased and stemmed with Snowball's English (Porter2) stemm
 so "installing" finds "installation". Words that carry no subject (the Snowball
 project's English stop list, plus the pieces contractions split into) and one-letter
 words are no terms at all: "what's" is not a question about every "team's". Letters
-and digits make words; an apostrophe, underscore or any other sign splits them.
+and digits make words; an apostrophe, underscore or any other sign splits them. A word
+longer than MAX_WORD letters (no English word is; a hash or a run of garbage is) is
+cut to its first MAX_WORD and not stemmed, in documents and questions alike.
+
+What is learnt is cached, within a budget of bytes, not of entries: a client of
+`kbchat serve` chooses the words of its questions, and 64 random 16,000-letter words a
+request once grew the server by 2 MB a request, never freed.
 """
 
 from __future__ import annotations
@@ -12,12 +18,15 @@ from __future__ import annotations
 import functools
 import re
 import string
+import sys
 from collections.abc import Collection, Iterator
 from itertools import chain
-from typing import Any
+from typing import Any, TypeVar
 
 _WORD = re.compile(r"[^\W_]+", re.UNICODE)
-STEM_CACHE = 200_000  # distinct words kept stemmed: a docs folder's vocabulary, with room
+MAX_WORD = 40  # letters of a word that make its term (Snowball stems words of any length, slowly)
+MAX_PIECE = 80  # characters of a text piece whose terms are cached; longer pieces are worked out each time
+CACHE_BYTES = 16 << 20  # what each cache may hold (strings counted at their size in memory); then it starts over
 
 # The Snowball English stop list (snowballstem.org/algorithms/english/stop.txt), as
 # words split at apostrophes; then what contractions leave ("doesn't" → "doesn"); then
@@ -58,10 +67,49 @@ def _stemmer() -> Any:
     return snowballstemmer.stemmer("english")
 
 
-@functools.lru_cache(maxsize=STEM_CACHE)
+V = TypeVar("V")
+
+
+class Learnt(dict[str, V]):
+    """A cache of what words and pieces of text give, emptied whenever it would pass CACHE_BYTES.
+
+    A docs folder's vocabulary fits many times over; a stream of made-up words only
+    makes it start over.
+    """
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.bytes = 0
+
+    def keep(self, key: str, value: V) -> V:
+        size = sys.getsizeof(key) + _size(value) + ENTRY_BYTES
+        if self.bytes + size > CACHE_BYTES:
+            self.clear()
+        self[key] = value
+        self.bytes += size
+        return value
+
+    def clear(self) -> None:
+        super().clear()
+        self.bytes = 0
+
+
+ENTRY_BYTES = 100  # a dict slot and the entry's share of the table, about
+
+
+def _size(value: object) -> int:
+    if isinstance(value, tuple):
+        return sys.getsizeof(value) + sum(sys.getsizeof(item) for item in value)
+    return sys.getsizeof(value)
+
+
+_stems: Learnt[str] = Learnt()
+
+
 def stem(word: str) -> str:
     """One lower-case word's stem (cached: the stemmer is pure Python, a vocabulary is small)."""
-    return str(_stemmer().stemWord(word))
+    found = _stems.get(word)
+    return found if found is not None else _stems.keep(word, str(_stemmer().stemWord(word)))
 
 
 @functools.cache
@@ -86,6 +134,8 @@ def term_of(word: str) -> str | None:
         return None
     if len(lower) < 3 or lower.isdigit():
         return lower  # what the stemmer would give, without its 0.1 ms: numbers are many and all differ
+    if len(lower) > MAX_WORD:
+        return lower[:MAX_WORD]
     return stem(lower)
 
 
@@ -96,14 +146,19 @@ _ASCII_LOWER_SIGNS = bytes.maketrans(  # the same, and lower case, for ASCII tex
     (string.punctuation + string.ascii_uppercase).encode(),
     (" " * len(string.punctuation) + string.ascii_lowercase).encode(),
 )
-_known: dict[str, tuple[str, ...]] = {}  # lower-case piece -> its terms: indexing looks up each piece once
+_known: Learnt[tuple[str, ...]] = Learnt()  # lower-case piece -> its terms: indexing looks up each piece once
 
 
 def forget() -> None:
     """Drop what is cached, after the stop list, stemmer or synonyms changed (bench/answers.py does)."""
     _known.clear()
-    stem.cache_clear()
+    _stems.clear()
     synonyms.cache_clear()
+
+
+def cached_bytes() -> int:
+    """What the caches hold now, as they count it."""
+    return _known.bytes + _stems.bytes
 
 
 def _terms_of_piece(piece: str) -> tuple[str, ...]:
@@ -116,21 +171,19 @@ def terms(text: str) -> list[str]:
     The same as `term_of` on each word of `words(text.lower())`, only faster: indexing
     calls it for every passage.
     """
-    known = _known
-    if len(known) > STEM_CACHE:
-        known.clear()
     pieces = _pieces(text)
     try:
-        return list(chain.from_iterable(map(known.__getitem__, pieces)))
+        return list(chain.from_iterable(map(_known.__getitem__, pieces)))
     except KeyError:
-        for piece in set(pieces).difference(known):
-            known[piece] = _terms_of_piece(piece)
-        return list(chain.from_iterable(map(known.__getitem__, pieces)))
+        return list(chain.from_iterable(map(_cached_piece, pieces)))
 
 
 def _cached_piece(piece: str) -> tuple[str, ...]:
     found = _known.get(piece)
-    return _terms_of_piece(piece) if found is None else found
+    if found is not None:
+        return found
+    made = _terms_of_piece(piece)
+    return made if len(piece) > MAX_PIECE else _known.keep(piece, made)
 
 
 def _pieces(text: str) -> list[str]:
