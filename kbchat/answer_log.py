@@ -5,14 +5,21 @@ its sources, what it followed up), with an FTS5 index over questions and answers
 mode, so a running chat and a `kbchat log` in another terminal never block each other;
 mode 0600, and never the key. The schema is versioned with `PRAGMA user_version`, and
 each version's migration runs once, in order, so an old log opens in a newer kbchat.
+
+The file is read back as untrusted input: anyone who can write it chooses what is in
+it. A log whose schema holds anything kbchat did not make (a trigger runs code on every
+insert) is refused; every statement stops at a deadline; every value read is checked
+for its type; and whatever reaches a screen goes through kbchat.safe there.
 """
 
 from __future__ import annotations
 
 import contextlib
+import functools
 import json
-import os
+import math
 import sqlite3
+import time
 from collections.abc import Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
@@ -20,9 +27,14 @@ from pathlib import Path
 from typing import Any
 
 from kbchat.errors import KBChatError, UsageError
+from kbchat.private import private_database
+from kbchat.safe import one_line
 
-ANSWER_LIMIT = 4 << 20  # characters of an answer kept; a longer one is logged cut, and says so
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another kbchat's write
+DEADLINE = 5.0  # seconds any one read or write may work: a crafted log must not hold kbchat
+PREVIEW = 400  # characters of an answer kept apart for `kbchat log`'s list (a whole answer may be 4 MiB)
+QUOTED = 8  # characters a removed question has at least for `log rm` to look for it in other entries
+MAX_ID = 10**18 - 1  # an id of more digits is no entry (SQLite's integers end at 2**63)
 
 # Each migration takes the log from the version before it to its own (its index + 1).
 MIGRATIONS = (
@@ -62,10 +74,16 @@ MIGRATIONS = (
             VALUES ('delete', old.id, old.question, old.answer);
     END;
     """,
+    # 3: the answer's start kept apart, so the list never reads whole answers
+    f"""
+    ALTER TABLE exchanges ADD COLUMN preview TEXT NOT NULL DEFAULT '';
+    UPDATE exchanges SET preview = substr(answer, 1, {PREVIEW});
+    """,
 )
 VERSION = len(MIGRATIONS)
 COLUMNS = ("id", "time", "profile", "base_url", "tenant", "filters", "question", "answer", "status", "error",
            "first_content_ms", "duration_ms", "sources", "query", "continues", "truncated")  # fmt: skip
+WRITTEN = (*COLUMNS[1:], "preview")
 
 
 @dataclass(frozen=True)
@@ -85,7 +103,7 @@ class Entry:
     sources: Sequence[Mapping[str, Any]] = ()
     query: str = ""
     continues: int | None = None
-    truncated: bool = False  # the answer was longer than ANSWER_LIMIT characters
+    truncated: bool = False  # the answer was longer than the 4 MiB an answer keeps (events.Answer.keep_limit)
     time: str = ""  # UTC ISO 8601; set when logged
     id: int = 0  # set when logged
 
@@ -103,6 +121,7 @@ class AnswerLog:
     def __init__(self, db: sqlite3.Connection, path: Path) -> None:
         self.db = db
         self.path = path
+        self._timing = False
 
     @classmethod
     def open_existing(cls, path: Path) -> AnswerLog | None:
@@ -114,19 +133,64 @@ class AnswerLog:
         """Open (or create, mode 0600) the log, bringing its schema up to date."""
         try:
             path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
-            os.close(os.open(path, os.O_RDWR | os.O_CREAT, 0o600))
+            private_database(path)
             db = sqlite3.connect(path, timeout=BUSY_TIMEOUT, isolation_level=None)
         except (OSError, sqlite3.Error) as err:
             raise LogUnavailable(f"cannot open the answer log {path}: {_reason(err)}") from None
         log = cls(db, path)
         try:
-            db.execute("PRAGMA journal_mode = WAL")
-            db.execute("PRAGMA secure_delete = ON")  # a removed answer is overwritten, not left in free pages
-            log.migrate()
-        except sqlite3.DatabaseError as err:
+            with log.timed():
+                db.execute("PRAGMA journal_mode = WAL")
+                db.execute("PRAGMA secure_delete = ON")  # a removed answer is overwritten, not left in free pages
+                log.check_schema()
+                log.migrate()
+        except (sqlite3.DatabaseError, LogUnavailable) as err:
             db.close()
+            if isinstance(err, LogUnavailable):
+                raise
             raise LogUnavailable(f"cannot use the answer log {path}: {_reason(err)}") from None
         return log
+
+    def check_schema(self) -> None:
+        """Refuse a log holding what no kbchat made: a trigger or view runs code whenever the log is used.
+
+        Triggers and views must be kbchat's own, word for word; tables and indexes must be
+        ones kbchat names (an FTS5 table brings its shadow tables).
+        """
+        version = self.version()
+        if not 0 <= version <= VERSION:
+            return  # migrate() says which
+        found = self.db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+        expected = expected_schema(version)
+        for kind, name, sql in found:
+            if name.startswith("sqlite_"):
+                continue
+            known = expected.get((kind, name))
+            if known is None or (kind in ("trigger", "view") and _words(sql) != known):
+                raise LogUnavailable(
+                    f"the answer log {self.path} holds a {one_line(str(kind))} {one_line(str(name))[:60]!r} "
+                    "that kbchat did not make; it is not used (move it away to start a new log)"
+                )
+
+    @contextlib.contextmanager
+    def timed(self) -> Iterator[None]:
+        """Statements run meanwhile stop once they have worked DEADLINE seconds (SQLite's progress handler)."""
+        seconds = DEADLINE
+        if self._timing:
+            yield  # inside another timed piece of work: its deadline holds
+            return
+        deadline = time.monotonic() + seconds
+        self.db.set_progress_handler(lambda: time.monotonic() > deadline, PROGRESS_STEPS)
+        self._timing = True
+        try:
+            yield
+        except sqlite3.OperationalError as err:
+            if "interrupted" in str(err):
+                raise LogUnavailable(f"the answer log {self.path} took over {seconds:g} s; left as it was") from None
+            raise
+        finally:
+            self._timing = False
+            self.db.set_progress_handler(None, 0)
 
     def migrate(self) -> None:
         """Run the migrations this log has not had yet, each in its own transaction.
@@ -156,7 +220,8 @@ class AnswerLog:
         """A write transaction, begun at once (IMMEDIATE): committed, or rolled back on any error."""
         self.db.execute("BEGIN IMMEDIATE")
         try:
-            yield
+            with self.timed():
+                yield
             if self.db.in_transaction:
                 self.db.execute("COMMIT")
         except BaseException:
@@ -181,22 +246,61 @@ class AnswerLog:
         row = (time, entry.profile, entry.base_url, entry.tenant, json.dumps(dict(entry.filters), ensure_ascii=False),
                entry.question, entry.answer, entry.status, entry.error, entry.first_content_ms, entry.duration_ms,
                json.dumps([dict(s) for s in entry.sources], ensure_ascii=False), entry.query or entry.question,
-               entry.continues, int(entry.truncated))  # fmt: skip
+               entry.continues, int(entry.truncated), entry.answer[:PREVIEW])  # fmt: skip
         with self.transaction():
             cursor = self.db.execute(
-                f"INSERT INTO exchanges ({', '.join(COLUMNS[1:])}) VALUES ({', '.join('?' * (len(COLUMNS) - 1))})", row
+                f"INSERT INTO exchanges ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})", row
             )
         return int(cursor.lastrowid or 0)
 
-    def remove(self, ids: Sequence[int]) -> int:
-        """Remove these entries (all of them must exist, or none is removed); how many."""
+    def remove(self, ids: Sequence[int]) -> tuple[int, list[int]]:
+        """Remove these entries (all of them must exist, or none is removed); how many, and
+        the entries left that still quote a removed question (an answer may repeat it).
+
+        A follow-up's query holds the question it followed: each follow-up of a removed
+        entry, and each of theirs, has its query made again without it.
+        """
         unique = list(dict.fromkeys(ids))
         with self.transaction():
+            questions = []
             for id in unique:
-                if self.db.execute("DELETE FROM exchanges WHERE id = ?", (id,)).rowcount == 0:
+                row = self.db.execute("SELECT question FROM exchanges WHERE id = ?", (id,)).fetchone()
+                if row is None:
                     raise UsageError(f"no log entry {id} (kbchat log lists them)")
+                questions.append(_text(row[0]))
+                self.db.execute("DELETE FROM exchanges WHERE id = ?", (id,))
+            self._requery(set(unique))
+            quoting = self._quoting(questions)
         self.forget()
-        return len(unique)
+        return len(unique), quoting
+
+    def _quoting(self, questions: Sequence[str]) -> list[int]:
+        """The entries whose question, query or answer holds one of these questions (of QUOTED characters or more)."""
+        found: set[int] = set()
+        for question in {q.strip() for q in questions if len(q.strip()) >= QUOTED}:
+            rows = self.db.execute(
+                "SELECT id FROM exchanges WHERE instr(question, ?1) OR instr(query, ?1) OR instr(answer, ?1)",
+                (question,),
+            )
+            found.update(id for (id,) in rows)
+        return sorted(found)
+
+    def _requery(self, removed: set[int]) -> None:
+        """The queries of the follow-ups of removed entries, made again from what is left, in order."""
+        from kbchat.memory import follow_up
+
+        queries: dict[int, str | None] = dict.fromkeys(removed)  # a removed entry's query is gone
+        rows = self.db.execute(
+            "SELECT id, question, continues FROM exchanges WHERE continues IS NOT NULL AND id > ? ORDER BY id",
+            (min(removed),),
+        ).fetchall()
+        for id, question, continues in rows:
+            if continues not in queries:
+                continue
+            earlier = queries[continues]
+            query = follow_up(earlier, str(question)) if earlier is not None else str(question)
+            queries[id] = query
+            self.db.execute("UPDATE exchanges SET query = ? WHERE id = ?", (query, id))
 
     def clear(self) -> int:
         with self.transaction():
@@ -214,32 +318,52 @@ class AnswerLog:
     # --- reading -----------------------------------------------------------------------------
 
     def get(self, id: int) -> Entry | None:
-        row = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM exchanges WHERE id = ?", (id,)).fetchone()
+        with self.timed():
+            row = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM exchanges WHERE id = ?", (id,)).fetchone()
         return _entry(row) if row else None
 
-    def last(self) -> Entry | None:
-        row = self.db.execute(f"SELECT {', '.join(COLUMNS)} FROM exchanges ORDER BY id DESC LIMIT 1").fetchone()
+    def last(self, base_url: str | None = None, tenant: str | None = None) -> Entry | None:
+        """The latest entry; with `base_url` and `tenant`, the latest asked of that knowledge base."""
+        sql, args = f"SELECT {', '.join(COLUMNS)} FROM exchanges", []
+        if base_url is not None:
+            sql, args = sql + " WHERE base_url = ? AND tenant = ?", [base_url, tenant or ""]
+        with self.timed():
+            row = self.db.execute(sql + " ORDER BY id DESC LIMIT 1", args).fetchone()
         return _entry(row) if row else None
 
     def find(self, id: str) -> Entry:
         """An entry by its id, or `last`; an unknown one is a usage error."""
-        entry = self.last() if id == "last" else self.get(int(id)) if id.isdigit() else None
+        entry = self.last() if id == "last" else self.get(entry_id(id))
         if entry is None and id == "last":
             raise UsageError("the answer log is empty")
         if entry is None:
-            raise UsageError(f"no log entry {id} (kbchat log lists them)")
+            raise UsageError(f"no log entry {one_line(id)} (kbchat log lists them)")
         return entry
 
-    def entries(self, limit: int | None = 10, text: str = "", tenant: str = "") -> list[Entry]:
+    def entries(self, limit: int | None = 10, text: str = "", tenant: str = "", whole: bool = True) -> list[Entry]:
         """The latest `limit` entries (all with None) matching the text and tenant, oldest first.
 
         A search walks the full-text index newest first and stops at the limit: a common
-        word in 100,000 answers costs no more than a rare one.
+        word in 100,000 answers costs no more than a rare one. `whole=False` reads each
+        answer's first PREVIEW characters only (what a list shows).
         """
-        columns = ", ".join(f"e.{c}" for c in COLUMNS)
-        sql, args = f"SELECT {columns} FROM exchanges e", []
+        return [_entry(row) for row in reversed(self._select(limit, text, tenant, COLUMNS if whole else LISTED))]
+
+    def each(self, limit: int | None = None, text: str = "", tenant: str = "") -> Iterator[Entry]:
+        """The same entries as `entries`, oldest first, read one at a time (an export holds one in memory)."""
+        for (id,) in reversed(self._select(limit, text, tenant, ("id",))):
+            entry = self.get(id)
+            if entry is not None:
+                yield entry
+
+    def _select(self, limit: int | None, text: str, tenant: str, columns: Sequence[str]) -> list[Any]:
+        for value, what in ((text, "search the log for"), (tenant, "list the entries of tenant")):
+            if not _is_text(value):
+                raise UsageError(f"cannot {what} {one_line(value)!r}: it is not valid UTF-8")
+        shown = ", ".join(f"e.{c}" for c in columns)
+        sql, args = f"SELECT {shown} FROM exchanges e", []
         if text:
-            sql = f"SELECT {columns} FROM exchanges_fts f JOIN exchanges e ON e.id = f.rowid"
+            sql = f"SELECT {shown} FROM exchanges_fts f JOIN exchanges e ON e.id = f.rowid"
             sql += " WHERE exchanges_fts MATCH ?"
             args.append(text)
         if tenant:
@@ -247,14 +371,14 @@ class AnswerLog:
             args.append(tenant)
         sql += (" ORDER BY f.rowid DESC" if text else " ORDER BY e.id DESC") + (" LIMIT ?" if limit is not None else "")
         try:
-            rows = self.db.execute(sql, [*args, limit] if limit is not None else args).fetchall()
+            with self.timed():
+                return self.db.execute(sql, [*args, limit] if limit is not None else args).fetchall()
         except sqlite3.OperationalError as err:
             if text and not any(word in str(err) for word in ("locked", "busy", "disk")):  # FTS5's query syntax
                 raise UsageError(
-                    f'cannot search the log for "{text}": {err}; use words, "a phrase", AND, OR, NOT, prefix*'
+                    f'cannot search the log for "{one_line(text)}": {err}; use words, "a phrase", AND, OR, NOT, prefix*'
                 ) from None
             raise
-        return [_entry(row) for row in reversed(rows)]
 
 
 def find_in(log: AnswerLog | None, id: str) -> Entry:
@@ -289,12 +413,75 @@ def log_path(env: Mapping[str, str]) -> Path:
     return user_data_path("kbchat", appauthor=False) / "log.db"
 
 
+def entry_id(text: str) -> int:
+    """A log entry's id as typed: ASCII digits only (str.isdigit takes `²` and Arabic-Indic digits), not too long."""
+    if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
+        raise UsageError(f"no log entry {one_line(text)[:40]} (an id is a number; kbchat log lists them)")
+    return int(text)
+
+
+@functools.cache
+def expected_schema(version: int) -> dict[tuple[str, str], str]:
+    """What kbchat's migrations up to `version` make: (type, name) → the SQL, its words joined by one space."""
+    db = sqlite3.connect(":memory:")
+    try:
+        for migration in MIGRATIONS[:version]:
+            db.executescript(migration)
+        rows = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
+    finally:
+        db.close()
+    return {(kind, name): _words(sql) for kind, name, sql in rows}
+
+
+PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between looks at the clock (well under a millisecond)
+LISTED = tuple("preview" if column == "answer" else column for column in COLUMNS)  # a list reads no whole answer
+_TEXT = ("time", "profile", "base_url", "tenant", "question", "answer", "status", "query")
+
+
 def _entry(row: Sequence[Any]) -> Entry:
+    """An entry from a row of a file anyone may have written: each value of the type it should have, or left out."""
     values = dict(zip(COLUMNS, row, strict=True))
-    values["filters"] = json.loads(values["filters"] or "{}")
-    values["sources"] = json.loads(values["sources"] or "[]")
-    values["truncated"] = bool(values["truncated"])
+    for name in _TEXT:
+        values[name] = _text(values[name])
+    values["error"] = None if values["error"] is None else _text(values["error"])
+    for name in ("first_content_ms", "duration_ms"):
+        value = values[name]
+        values[name] = float(value) if isinstance(value, int | float) and math.isfinite(value) else None
+    values["continues"] = values["continues"] if type(values["continues"]) is int else None
+    values["truncated"] = values["truncated"] == 1
+    filters = _json(values["filters"])
+    values["filters"] = filters if isinstance(filters, dict) else {}
+    sources = _json(values["sources"])
+    values["sources"] = [s for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
     return Entry(**values)
+
+
+def _text(value: Any) -> str:
+    if isinstance(value, str):
+        return value
+    if isinstance(value, bytes):
+        return value.decode("utf-8", "replace")
+    return "" if value is None else str(value)
+
+
+def _json(value: Any) -> Any:
+    try:
+        return json.loads(_text(value) or "null")
+    except (ValueError, RecursionError):
+        return None
+
+
+def _is_text(value: str) -> bool:
+    """Whether the value can be stored: an undecodable command-line byte arrives as a lone surrogate."""
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
+
+
+def _words(sql: str | None) -> str:
+    return " ".join((sql or "").split())
 
 
 def _reason(err: BaseException) -> str:

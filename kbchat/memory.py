@@ -20,7 +20,7 @@ from collections.abc import Mapping
 from dataclasses import asdict
 from typing import TYPE_CHECKING, Any, TextIO
 
-from kbchat.safe import one_line, redact, without_userinfo
+from kbchat.safe import one_line, redact
 
 if TYPE_CHECKING:
     from kbchat.answer_log import AnswerLog, Entry
@@ -67,7 +67,7 @@ class Memory:
 
         entry = Entry(
             question=clean(question), answer=clean(answer.text), status=status(answer, failure),
-            tenant=settings.tenant or "", base_url=without_userinfo(settings.base_url),
+            tenant=settings.tenant or "", base_url=settings.logged_url,
             profile=settings.profile, filters=settings.request_filters(),
             error=one_line(str(failure)) if failure else None,
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
@@ -82,13 +82,35 @@ class Memory:
             self._warn(f"the answer was not logged: {err}")
         return None
 
-    def find(self, id: str) -> Entry:
-        """An entry to follow up: `last` or an id (the log is read even with logging off, never created)."""
+    def earlier(self, id: str, settings: Settings) -> Entry:
+        """The exchange a follow-up continues: `last` asked of this knowledge base, or an id asked of it.
+
+        Its question goes out again inside the follow-up's query, so it must have been asked
+        of the same base URL and tenant: profile a's question never reaches profile b's server.
+        (The log is read even with logging off, never created.)
+        """
         from kbchat.answer_log import AnswerLog, find_in, log_path
+        from kbchat.errors import UsageError
 
         if self._log is None:
             self._log = AnswerLog.open_existing(log_path(self.env))
-        return find_in(self._log, id)
+        here = (settings.logged_url, settings.tenant or "")
+        if id != "last":
+            entry = find_in(self._log, id)
+            if (entry.base_url, entry.tenant) != here:
+                raise UsageError(
+                    f"log entry #{entry.id} was asked of {where(entry.base_url, entry.tenant)}, "
+                    f"not {where(*here)}: a follow-up goes where its question went"
+                )
+            return entry
+        found = self._log.last(*here) if self._log else None
+        if found is not None:
+            return found
+        other = find_in(self._log, "last")  # says when the log is empty
+        raise UsageError(
+            f"nothing asked of {where(*here)} to follow up (the last exchange, #{other.id}, "
+            f"was asked of {where(other.base_url, other.tenant)})"
+        )
 
     def log(self) -> AnswerLog:
         if self._log is None:
@@ -110,6 +132,10 @@ class Memory:
     def _warn(self, message: str) -> None:
         self._failed = True  # said once; a chat goes on without its log
         print(f"kbchat: warning: {one_line(message)}", file=self.err, flush=True)
+
+
+def where(base_url: str, tenant: str) -> str:
+    return one_line(f"{base_url} tenant {tenant}")
 
 
 def status(answer: Answer, failure: KBChatError | None) -> str:

@@ -63,10 +63,18 @@ class Settings:
     profile: str = DEFAULT_PROFILE
     log: bool = True  # keep each answer in the answer log
     origins: Mapping[str, str] = field(default_factory=dict)
+    logged_as: str = ""  # the knowledge base as the answer log names it, when not by its URL (the demo's port varies)
 
     @property
     def connect_timeout(self) -> float:
         return min(CONNECT_TIMEOUT, self.timeout)
+
+    @property
+    def logged_url(self) -> str:
+        """The base URL as the answer log keeps it (never with user:password); follow-ups stay within it."""
+        from kbchat.safe import without_userinfo
+
+        return self.logged_as or without_userinfo(self.base_url)
 
     def request_filters(self) -> dict[str, Any]:
         """The API's `filters` object: the tenant first, then the others."""

@@ -7,7 +7,7 @@ characters are made visible, and no secret kbchat holds is in it.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from typing import NamedTuple
 
 from kbchat.safe import redact, terminal_safe
@@ -22,13 +22,22 @@ class Written(NamedTuple):
 
 def exchanges_markdown(title: str, exchanges: Iterable[Written], secret: str | None = None) -> str:
     """`# title`, then each exchange: `## question`, the about line in italics, the answer, the note."""
-    parts = [f"# {title}\n"]
+    return "".join(markdown_parts(title, exchanges, secret))
+
+
+def markdown_parts(title: str, exchanges: Iterable[Written], secret: str | None = None) -> Iterator[str]:
+    """The same Markdown in parts, the title first, then one part an exchange (an export holds one at a time)."""
+
+    def clean(text: str) -> str:
+        text = terminal_safe(redact(text))
+        return text.replace(secret, "****") if secret else text
+
+    yield clean(f"# {title}\n")
     for question, answer, note, about in exchanges:
-        parts.append(f"## {' '.join(question.split())}\n")
+        parts = [f"## {' '.join(question.split())}\n"]
         if about:
             parts.append(f"*{about}*\n")
         parts.append(f"{answer.rstrip()}\n")
         if note:
             parts.append(f"*[{' '.join(note.split())}]*\n")
-    text = terminal_safe(redact("\n".join(parts)))
-    return text.replace(secret, "****") if secret else text
+        yield clean("\n" + "\n".join(parts))

@@ -79,7 +79,7 @@ def test_bad_search_syntax_is_a_usage_error(answer_log: AnswerLog, text: str) ->
 def test_removed_entries_leave_the_search_too(answer_log: AnswerLog) -> None:
     first = answer_log.add(entry("alpha question", "alpha answer"))
     second = answer_log.add(entry("beta question", "beta answer"))
-    assert answer_log.remove([first]) == 1
+    assert answer_log.remove([first]) == (1, [])
     assert answer_log.entries(text="alpha") == [] and answer_log.get(first) is None
     with pytest.raises(UsageError, match=f"no log entry {first}"):
         answer_log.remove([second, first])

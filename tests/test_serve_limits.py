@@ -108,7 +108,9 @@ def test_a_five_megabyte_line_becomes_many_passages_and_a_quick_search(tmp_path:
         hits, _ = index.search("needle haystack", {"tenant_id": "demo"}, limit=10)
         took = time.monotonic() - started
         assert hits and "needle haystack" in hits[0].text
-        assert all(len(hit.text) <= MAX_HIT_TEXT and len(hit.payload()["original_text"]) <= MAX_HIT_TEXT for hit in hits)
+        assert all(
+            len(hit.text) <= MAX_HIT_TEXT and len(hit.payload()["original_text"]) <= MAX_HIT_TEXT for hit in hits
+        )
         assert took < 1.0, f"a two-word search took {took:.2f} s"  # 1.9 s when the line was one passage
     finally:
         index.close()

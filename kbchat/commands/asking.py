@@ -127,7 +127,7 @@ def answer_one(
         memory = stack.enter_context(Memory(settings, term.err))
         query, continues = text, None
         if follows:
-            earlier = memory.find(follows)
+            earlier = memory.earlier(follows, settings)
             query, continues = follow_up(earlier.query, text), earlier.id
         question = Question(query, settings.request_filters(), no_stream=no_stream,
                             closest=sources and not no_stream, wait=settings.timeout)  # fmt: skip

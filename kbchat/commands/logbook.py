@@ -7,16 +7,17 @@ logged there is no file, and reading never creates one.
 from __future__ import annotations
 
 import contextlib
+import io
 import os
 import sys
-from collections.abc import Iterator, Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from pathlib import Path
-from typing import TYPE_CHECKING
+from typing import TYPE_CHECKING, TextIO
 
 from kbchat.errors import UsageError
 
 if TYPE_CHECKING:
-    from kbchat.answer_log import AnswerLog
+    from kbchat.answer_log import AnswerLog, Entry
     from kbchat.terminal import Terminal
 
 
@@ -31,12 +32,21 @@ def list_command(
     """`kbchat log`: the last entries, oldest first; paged on a terminal when taller than it."""
     from kbchat.render.entries import entry_json, entry_list
 
+    limit = 10 if count is None else count
     with reading(no_color) as (term, answer_log):
-        entries = answer_log.entries(10 if count is None else count, query or "", tenant or "") if answer_log else []
+        if answer_log is not None and json:  # whole answers, one line each: written as read
+            written = 0
+            for entry in answer_log.each(limit, query or "", tenant or ""):
+                term.out.write(entry_json(entry, term))
+                written += 1
+            if written:
+                term.out.flush()
+                return
+        entries = answer_log.entries(limit, query or "", tenant or "", whole=False) if answer_log else []
         if not entries:
             say("the answer log is empty" if answer_log is None or not answer_log.last() else "no entries match")
             return
-        term.page(entry_json(entries, term) if json else entry_list(entries, term), pager=not no_pager and not json)
+        term.page(entry_list(entries, term), pager=not no_pager)
 
 
 def show_command(id: str, no_markdown: bool = False, no_pager: bool = False, no_color: bool = False) -> None:
@@ -60,17 +70,39 @@ def export_command(
     tenant: str | None = None,
     no_pager: bool = False,
 ) -> None:
-    """`kbchat log export`: Markdown, to stdout or a file of mode 0600."""
-    from kbchat.render.entries import entries_markdown
+    """`kbchat log export`: Markdown, to stdout or a file of mode 0600, an entry at a time."""
+    from kbchat.private import open_private
 
     with reading(no_color=False) as (term, answer_log):
-        entries = answer_log.entries(count, query or "", tenant or "") if answer_log else []
-        text = entries_markdown(entries)
+        entries = answer_log.each(count, query or "", tenant or "") if answer_log else iter(())
         if output is None:
-            term.page(text, pager=not no_pager)
+            if no_pager or not term.is_tty:
+                exported = write_markdown(term.out, entries)
+                term.out.flush()
+            else:
+                buffer = io.StringIO()
+                exported = write_markdown(buffer, entries)
+                term.page(buffer.getvalue())
             return
-        write_private(output, text)
-        say(f"exported {entries_count(len(entries))} to {output}")
+        try:
+            with open_private(output) as file:
+                exported = write_markdown(file, entries)
+        except OSError as err:
+            raise UsageError(f"cannot write {output}: {err.strerror}") from None
+        say(f"exported {entries_count(exported)} to {output}")
+
+
+def write_markdown(out: TextIO, entries: Iterable[Entry]) -> int:
+    """The entries as Markdown, written one at a time; how many."""
+    from kbchat.render.entries import entries_markdown
+
+    parts = entries_markdown(entries)
+    out.write(next(parts))  # the title
+    count = 0
+    for part in parts:
+        out.write(part)
+        count += 1
+    return count
 
 
 def rm_command(ids: Sequence[str], all: bool = False) -> None:
@@ -78,14 +110,21 @@ def rm_command(ids: Sequence[str], all: bool = False) -> None:
     with reading(no_color=False) as (_, answer_log):
         if bool(ids) == all:
             raise UsageError("name the entries to remove (kbchat log rm 3 4), or --all, not both")
+        quoting: list[int] = []
         if all:
             removed = answer_log.clear() if answer_log else 0
         else:
-            bad = next((i for i in ids if not i.isdigit()), None)
-            if bad is not None or answer_log is None:
-                raise UsageError(f"no log entry {bad or ids[0]} (kbchat log lists them)")
-            removed = answer_log.remove([int(i) for i in ids])
+            from kbchat.answer_log import entry_id
+
+            numbers = [entry_id(i) for i in ids]
+            if answer_log is None:
+                raise UsageError(f"no log entry {numbers[0]} (the log is empty)")
+            removed, quoting = answer_log.remove(numbers)
         say(f"removed {entries_count(removed)}")
+        if quoting:
+            one = len(quoting) == 1
+            say(f"{', '.join(f'#{id}' for id in quoting)} still quote{'s' * one} a removed question "
+                f"(kbchat log rm {' '.join(map(str, quoting))} removes {'it' if one else 'them'} too)")  # fmt: skip
 
 
 @contextlib.contextmanager
@@ -100,16 +139,6 @@ def reading(no_color: bool) -> Iterator[tuple[Terminal, AnswerLog | None]]:
         answer_log = AnswerLog.open_existing(log_path(os.environ))
         with contextlib.closing(answer_log) if answer_log else contextlib.nullcontext():
             yield term, answer_log
-
-
-def write_private(path: Path, text: str) -> None:
-    """Write an export: it holds answers, so it is made readable by its owner only (0600)."""
-    try:
-        fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
-        with open(fd, "w", encoding="utf-8") as file:
-            file.write(text)
-    except OSError as err:
-        raise UsageError(f"cannot write {path}: {err.strerror}") from None
 
 
 def entries_count(count: int) -> str:

@@ -27,6 +27,7 @@ from kbchat.commands.options import (
 )
 
 DEMO_TENANT = "demo"
+DEMO_LOGGED = "kbchat demo"  # the answer log's name for the demo, whose server has a new port each run
 
 
 def serve(
@@ -158,7 +159,7 @@ def demo(
             import os
 
             logged = not no_log and env_log(os.environ) is not False  # the demo reads no config file
-            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged)
+            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED)
             settings.keep_secrets()
             count = server.index.stats()["documents"]
             print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "

@@ -10,15 +10,17 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import math
 import shutil
-from collections.abc import Sequence
+from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import Any
 
 from kbchat.answer_log import Entry
 from kbchat.passages import Passage
 from kbchat.safe import json_safe, one_line, terminal_safe
 from kbchat.terminal import Terminal
-from kbchat.transcript import Written, exchanges_markdown
+from kbchat.transcript import Written, markdown_parts
 
 PIPED_WIDTH = 120  # columns of `kbchat log` piped, where no terminal says
 STATUS_SGR = {"cancelled": "33", "failed": "31"}
@@ -31,10 +33,10 @@ def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
     width = shutil.get_terminal_size().columns if term.is_tty else PIPED_WIDTH
     lines = []
     for entry in entries:
-        head = f"#{entry.id}  {local_time(entry.time)}  {one_line(entry.tenant)}  "
+        head = f"#{entry.id}  {one_line(local_time(entry.time))}  {one_line(entry.tenant)}  "
         question = fit(one_line(entry.question), width - cell_len(head))
         lines.append(term.paint(head, "2") + term.paint(question, "1"))
-        status = "" if entry.status == "ok" else f"[{entry.status}] "
+        status = "" if entry.status == "ok" else f"[{one_line(entry.status)[:20]}] "
         follows = f"(follows #{entry.continues}) " if entry.continues else ""
         preview = fit(one_line(entry.answer) or "(no answer)", width - 4 - cell_len(status + follows))
         marks = term.paint(status, STATUS_SGR.get(entry.status, "2")) + term.paint(follows, "2")
@@ -42,9 +44,9 @@ def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
     return "".join(line + "\n" for line in lines)
 
 
-def entry_json(entries: Sequence[Entry], term: Terminal) -> str:
-    """One JSON object a line, for jq; on a terminal, controls in strings escaped."""
-    text = "".join(json.dumps(entry.to_json(), ensure_ascii=False) + "\n" for entry in entries)
+def entry_json(entry: Entry, term: Terminal) -> str:
+    """The entry as one JSON line, for jq; on a terminal, controls in strings escaped."""
+    text = json.dumps(entry.to_json(), ensure_ascii=False) + "\n"
     return json_safe(text) if term.is_tty else text
 
 
@@ -71,8 +73,9 @@ def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
     return buffer.getvalue()
 
 
-def entries_markdown(entries: Sequence[Entry]) -> str:
-    """`log export`: each exchange under its question, with when and where, how it ended, its sources."""
+def entries_markdown(entries: Iterable[Entry]) -> Iterator[str]:
+    """`log export`: the title, then each exchange under its question, with when and where, how it ended,
+    its sources; in parts, an entry at a time."""
 
     def written(entry: Entry) -> Written:
         answer = entry.answer
@@ -82,12 +85,12 @@ def entries_markdown(entries: Sequence[Entry]) -> str:
         note = "" if entry.status == "ok" else entry.status + (f": {entry.error}" if entry.error else "")
         return Written(entry.question, answer, note, about(entry))
 
-    return exchanges_markdown("kbchat answer log", (written(entry) for entry in entries))
+    return markdown_parts("kbchat answer log", (written(entry) for entry in entries))
 
 
 def about(entry: Entry) -> str:
     """`#12 · 2026-11-30 09:14 · acme · 1.2 s · follows #11`."""
-    parts = [f"#{entry.id}", local_time(entry.time), one_line(entry.tenant)]
+    parts = [f"#{entry.id}", one_line(local_time(entry.time)), one_line(entry.tenant)]
     if entry.duration_ms is not None:
         parts.append(f"{entry.duration_ms / 1000:.1f} s")
     if entry.continues:
@@ -104,12 +107,16 @@ def sources_title(entry: Entry) -> str:
 
 def passages(entry: Entry) -> list[Passage]:
     """The logged sources as passages again (fields a later kbchat added are left aside)."""
-    names = {f.name for f in dataclasses.fields(Passage)}
     found = []
     for source in entry.sources:
-        fields = {key: value for key, value in source.items() if key in names}
-        fields["tags"] = tuple(fields.get("tags") or ())
-        found.append(Passage(**{"score": None, "id": "", "document": "", "text": "", **fields}))
+        score, tags = source.get("score"), source.get("tags")
+        fields: dict[str, Any] = {
+            name: value if isinstance(value := source.get(name), str) else ""
+            for name in ("id", "document", "text", "title", "heading", "location")
+        }  # the log is read back as untrusted: a field of another type is left out
+        fields["score"] = float(score) if isinstance(score, int | float) and math.isfinite(score) else None
+        fields["tags"] = tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else ()
+        found.append(Passage(**fields))
     return found
 
 
