@@ -4,6 +4,10 @@ OSC 52 on a terminal known to honour it (it reaches the machine at the keyboard,
 over ssh); else wl-copy, xclip or xsel in a desktop session, or pbcopy on a Mac; else
 nothing, and the user is told where the text is. KBCHAT_CLIPBOARD=osc52|command|none
 chooses instead.
+
+What is copied is what the screen showed: the sanitised text. A raw ESC or `ESC[201~`
+on the clipboard would end a shell's bracketed paste early and run the rest as typed
+commands (paste-jacking), and bidi controls would reorder what the paste looks like.
 """
 
 from __future__ import annotations
@@ -15,20 +19,24 @@ import subprocess
 import sys
 from collections.abc import Mapping
 
+from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal
 
-OSC52_LIMIT = 100_000  # characters; some terminals drop longer OSC 52 payloads without a word
+OSC52_LIMIT = 100_000  # bytes of base64; some terminals drop longer OSC 52 payloads without a word
 OSC52_TERMINALS = ("xterm-kitty", "alacritty", "foot", "wezterm", "xterm-ghostty", "contour")
 OSC52_PROGRAMS = ("iTerm.app", "WezTerm", "ghostty", "tmux")
 
 
 def copy(term: Terminal, text: str, what: str, env: Mapping[str, str] = os.environ) -> str:
     """Put `text` on the clipboard; a sentence saying how (or why not), for the user."""
+    text = terminal_safe(text)
     choice = env.get("KBCHAT_CLIPBOARD", "").lower()
     size = f"{what}, {len(text):,} characters"
-    if choice in ("", "osc52") and term.is_tty and (choice == "osc52" or takes_osc52(env)) and len(text) <= OSC52_LIMIT:
-        term.set_clipboard(base64.b64encode(text.encode()).decode())
-        return f"copied {size} (OSC 52)"
+    if choice in ("", "osc52") and term.is_tty and (choice == "osc52" or takes_osc52(env)):
+        payload = base64.b64encode(text.encode()).decode()
+        if len(payload) <= OSC52_LIMIT:
+            term.set_clipboard(payload)
+            return f"copied {size} (OSC 52)"
     command = clipboard_command(env) if choice in ("", "command") else None
     if command is not None:
         name = os.path.basename(command[0])

@@ -15,7 +15,7 @@ from pathlib import Path
 from typing import Any, TextIO
 
 from kbchat.errors import ConfigError, UsageError
-from kbchat.safe import display_url
+from kbchat.safe import display_url, one_line
 from kbchat.settings import (
     PROFILE_KEYS,
     ConnectionOptions,
@@ -62,13 +62,24 @@ def config_path(env: Mapping[str, str]) -> Path:
     return user_config_path("kbchat", appauthor=False) / "config.toml"
 
 
+MAX_NESTING = 16  # tables within tables; kbchat's own go three deep ([profiles.NAME.filters])
+
+
 def load_config(path: Path) -> dict[str, Any]:
-    """The parsed file, or {} when there is none."""
+    """The parsed file, or {} when there is none.
+
+    A file nested deeper than MAX_NESTING is refused here, once: `a.a.a…a = 1` with 20,000
+    parts parses (tomllib reads dotted keys in a loop) but every later copy or write of it
+    recursed until Python gave up.
+    """
     try:
         with path.open("rb") as file:
             import tomllib  # only when there is a file to read
 
-            return tomllib.load(file)
+            config = tomllib.load(file)
+        if nesting(config) > MAX_NESTING:
+            raise RecursionError
+        return config
     except FileNotFoundError:
         return {}
     except UnicodeDecodeError:
@@ -79,6 +90,20 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+
+
+def nesting(value: Any) -> int:
+    """How deep tables and arrays go inside a parsed file, counted without recursion."""
+    deepest = 0
+    pending = [(value, 0)]
+    while pending:
+        here, depth = pending.pop()
+        deepest = max(deepest, depth)
+        if depth > MAX_NESTING:
+            break
+        children = here.values() if isinstance(here, dict) else here if isinstance(here, list) else ()
+        pending.extend((child, depth + 1) for child in children if isinstance(child, dict | list))
+    return deepest
 
 
 def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
@@ -171,7 +196,7 @@ def _table(parent: dict[str, Any], name: str, shown: str, create: bool = True) -
 def describe(settings: Settings) -> list[str]:
     """`key = value  (origin)` lines for `config show`; the key masked."""
     origins = settings.origins
-    rows = [
+    rows: list[tuple[str, str, str]] = [
         ("profile", settings.profile, ""),
         ("base_url", display_url(settings.base_url), origins.get("base_url", "default")),
         ("api_key", mask_key(settings.api_key), origins.get("api_key", "")),
@@ -182,6 +207,7 @@ def describe(settings: Settings) -> list[str]:
     ]
     for name, value in settings.filters.items():
         rows.append((f"filters.{name}", ",".join(value) if isinstance(value, list) else value, ""))
+    rows = [(one_line(name), one_line(value), one_line(origin)) for name, value, origin in rows]  # values are anyone's
     width = max(len(name) for name, _, _ in rows)
     return [f"{name:<{width}} = {value}" + (f"  ({origin})" if origin else "") for name, value, origin in rows]
 

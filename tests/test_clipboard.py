@@ -84,3 +84,27 @@ def test_osc52_needs_a_terminal_on_stdout(tmp_path: Path) -> None:
 def test_which_terminals_and_programs() -> None:
     assert takes_osc52({"TERM": "alacritty"}) and not takes_osc52({"TERM": "xterm-256color"})
     assert clipboard_command({"PATH": os.defpath}) is None or os.uname().sysname == "Darwin"
+
+
+HOSTILE = "safe text\x1b[201~rm -rf ~\n\x1b]0;title\x07\x9b31m \u202eevil\ttab"
+
+
+@pytest.mark.parametrize("env", [{"TERM_PROGRAM": "WezTerm"}, {"TERM": "xterm"}])
+def test_what_is_copied_is_the_sanitised_text(tmp_path: Path, env: dict[str, str]) -> None:
+    """No ESC (`ESC[201~` ends a bracketed paste early: paste-jacking), no C1, no bidi controls."""
+    got = fake_program(tmp_path / "bin", "xclip")
+    term = terminal()
+    copy(term, HOSTILE, "the last answer", {**env, "DISPLAY": ":0", "PATH": str(tmp_path / "bin")})
+    written = term.out.getvalue()  # type: ignore[attr-defined]
+    copied = base64.b64decode(written[len("\x1b]52;c;") : -1]).decode() if written else got.read_text()
+    assert copied == "safe text␛[201~rm -rf ~\n␛]0;title␇\ufffd31m <U+202E>evil\ttab"
+    assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in copied)
+
+
+def test_the_osc52_limit_counts_bytes_not_characters(tmp_path: Path) -> None:
+    got = fake_program(tmp_path / "bin", "xclip")
+    env = {"TERM_PROGRAM": "WezTerm", "DISPLAY": ":0", "PATH": str(tmp_path / "bin")}
+    text = "✓" * (OSC52_LIMIT // 3)  # fewer characters than the limit, four times as many base64 bytes
+    term = terminal()
+    assert copy(term, text, "the last answer", env).endswith("(xclip)")
+    assert got.read_text() == text and term.out.getvalue() == ""  # type: ignore[attr-defined]

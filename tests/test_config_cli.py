@@ -109,3 +109,25 @@ def test_a_file_in_place_of_the_config_folder_is_a_config_error(tmp_path: Path) 
     result = cli("config", "set", "tenant", "x", env={"KBCHAT_CONFIG": str(blocker / "c.toml")})
     assert result.returncode == 2
     assert result.stderr == f"kbchat: error: cannot read config file {blocker / 'c.toml'}: Not a directory\n"
+
+
+@pytest.mark.parametrize("command", [["config", "set", "tenant", "x"], ["config", "show"], ["config", "unset", "tenant"],
+                                     ["ask", "--api-key", KEY, "--tenant", "t", "q"]])  # fmt: skip
+def test_a_file_nested_thousands_deep_is_one_clear_error(command: list[str]) -> None:
+    config_file().write_text("a." * 2_000 + "b = 1\n")  # deeper than Python recurses
+    result = cli(*command)
+    assert result.returncode == 2 and result.stderr.count("\n") == 1
+    assert "is not valid TOML: it is nested too deeply" in result.stderr and "Recursion" not in result.stderr
+
+
+def test_config_show_and_set_print_escapes_harmlessly() -> None:
+    escape = "t\x1b]0;owned\x07"
+    config_file().write_text(
+        '[profiles."t\\u001b]0;owned\\u0007"]\ntenant = "x"\n'
+        '[profiles."t\\u001b]0;owned\\u0007".filters]\ncategory_name = "\\u001b[2J"\n'
+    )
+    shown = cli("config", "show", "-p", escape, env={"KBCHAT_BASE_URL": "http://127.0.0.1/\x1b[31m"})
+    said = cli("config", "set", "tenant", escape)
+    output = shown.stdout + shown.stderr + said.stdout + said.stderr
+    assert shown.returncode == 0 and said.returncode == 0 and "\x1b" not in output and "\x07" not in output
+    assert "filters.category_name = ␛[2J" in shown.stdout and "= t␛]0;owned␇\n" in shown.stdout

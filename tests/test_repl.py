@@ -291,3 +291,68 @@ def test_slash_completion() -> None:
     assert complete("/filter -so") == ["-source"]
     assert complete("/markdown o") == ["on", "off"]
     assert complete("a question") == [] and complete("/tenant x\n/fi") == []
+
+
+def test_a_new_tenant_starts_the_context_afresh() -> None:
+    kb = Asker()
+    chat, err = session(kb)
+    run(chat, "/context on", "acme's secret roadmap?", "/tenant globex", "and the plans?", "and prices?")
+    assert [(q, t) for q, t, *_ in kb.asked] == [
+        ("acme's secret roadmap?", "acme"),
+        ("and the plans?", "globex"),  # acme's question never goes to globex
+        ("and the plans?\n\nFollow-up question: and prices?", "globex"),
+    ]
+    assert "tenant: globex (follow-ups start afresh)" in err.getvalue()
+
+
+def test_save_writes_a_private_file_whatever_the_umask(tmp_path: Path) -> None:
+    import os
+    import stat
+
+    target = tmp_path / "chat.md"
+    target.write_text("")
+    target.chmod(0o644)
+    chat, _ = session(Asker())
+    old = os.umask(0o022)
+    try:
+        run(chat, "q", f"/save {target}", f"/save {tmp_path / 'new.md'}")
+    finally:
+        os.umask(old)
+    assert stat.S_IMODE(target.stat().st_mode) == 0o600 == stat.S_IMODE((tmp_path / "new.md").stat().st_mode)
+    assert "answer to q" in target.read_text()
+
+
+ESCAPE = "t\x1b]0;owned\x07"
+
+
+def test_values_with_escapes_are_shown_harmlessly() -> None:
+    from kbchat.repl import prompt_label, welcome
+
+    settings = Settings(base_url="https://kb.example", api_key=KEY, tenant=ESCAPE, profile=ESCAPE,
+                        filters={"category_name": ESCAPE})  # fmt: skip
+    chat = ChatSession(settings, Asker(), io.StringIO(), err := io.StringIO())
+    run(chat, "/filters", "/tenant", f"/filter tag_names={ESCAPE}")
+    shown = err.getvalue() + welcome(settings) + prompt_label(chat)
+    assert "\x1b" not in shown and "\x07" not in shown and shown.count("t␛]0;owned␇") == 10
+
+
+@pytest.mark.parametrize(
+    ("editor", "message"),
+    [
+        ('"unclosed', "$EDITOR is not a command line (No closing quotation)"),
+        ("/no/such/editor --wait", "cannot run the editor /no/such/editor ($EDITOR)"),
+    ],
+)
+def test_a_broken_editor_is_one_line_and_the_chat_goes_on(
+    monkeypatch: pytest.MonkeyPatch, editor: str, message: str
+) -> None:
+    from kbchat.repl.prompt import edit_in_editor
+
+    monkeypatch.delenv("VISUAL", raising=False)
+    monkeypatch.setenv("EDITOR", editor)
+    kb = Asker()
+    chat, err = session(kb, scripted=False)
+    chat.edit = edit_in_editor
+    assert run(chat, "/edit", "still here?") == 0
+    assert err.getvalue().splitlines()[0].startswith(f"kbchat: error: {message}")
+    assert [q for q, *_ in kb.asked] == ["still here?"]

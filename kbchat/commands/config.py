@@ -18,11 +18,12 @@ def config_show(profile: Profile = None) -> None:
     """Show the settings in effect and where each comes from (the key masked)."""
     from kbchat.commands.reporting import reported
     from kbchat.config_file import config_path, describe, load_settings
+    from kbchat.safe import one_line
     from kbchat.settings import ConnectionOptions
 
     with reported():
         settings = load_settings(ConnectionOptions(profile=profile), sys.stderr)
-        print(f"# {config_path(os.environ)}")
+        print(f"# {one_line(str(config_path(os.environ)))}")
         print("\n".join(describe(settings)))
 
 
@@ -48,7 +49,7 @@ def config_set(
     """
     from kbchat.commands.reporting import reported
     from kbchat.config_file import config_path, load_config, save_config, set_value
-    from kbchat.safe import display_url
+    from kbchat.safe import display_url, one_line
 
     with reported():
         if value is None:
@@ -58,7 +59,7 @@ def config_set(
         name = _profile_name(profile, config)
         save_config(path, set_value(config, name, key, value))
         shown = "****" if key == "api_key" else display_url(value) if key == "base_url" else value
-        print(f"{key} = {shown}  (profile {name}, {path})", file=sys.stderr)
+        print(one_line(f"{key} = {shown}  (profile {name}, {path})"), file=sys.stderr)
 
 
 @config_app.command("unset", short_help="Remove KEY from a profile.")

@@ -16,7 +16,7 @@ from urllib.parse import urlsplit
 from kbchat.clipboard import copy
 from kbchat.events import Answer
 from kbchat.repl.session import ChatSession, run_loop
-from kbchat.safe import display_url
+from kbchat.safe import display_url, one_line, terminal_safe
 from kbchat.settings import DEFAULT_PROFILE, Settings
 from kbchat.terminal import Terminal, quiet_keyboard
 
@@ -62,7 +62,9 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, memory: Memory, markdow
 def welcome(settings: Settings) -> str:
     host = urlsplit(display_url(settings.base_url)).netloc
     profile = "" if settings.profile == DEFAULT_PROFILE else f", profile {settings.profile}"
-    return f"kbchat chat with {host}, tenant {settings.tenant}{profile}. /help for commands, Ctrl-D to leave."
+    return terminal_safe(
+        f"kbchat chat with {host}, tenant {settings.tenant}{profile}. /help for commands, Ctrl-D to leave."
+    )
 
 
 def prompt_label(session: ChatSession) -> str:
@@ -70,7 +72,7 @@ def prompt_label(session: ChatSession) -> str:
     settings = session.settings
     tenant = settings.tenant or ""
     label = tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
-    return label + (" [context]" if session.context else "")
+    return one_line(label) + (" [context]" if session.context else "")
 
 
 def line_reader(stream: TextIO) -> Callable[[], str]:

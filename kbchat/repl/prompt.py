@@ -12,6 +12,7 @@ from prompt_toolkit.document import Document
 from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
+from kbchat.errors import UsageError
 from kbchat.repl.session import COMMANDS
 from kbchat.wire import FILTER_KEYS
 
@@ -116,8 +117,14 @@ def edit_in_editor() -> str:
 
     from kbchat.terminal import ordinary_keyboard
 
-    command = os.environ.get("VISUAL") or os.environ.get("EDITOR")
-    editor = shlex.split(command) if command else [next((e for e in ("nano", "vi") if shutil.which(e)), "vi")]
+    variable = "VISUAL" if os.environ.get("VISUAL") else "EDITOR"
+    command = os.environ.get(variable)
+    try:
+        editor = shlex.split(command) if command else [next((e for e in ("nano", "vi") if shutil.which(e)), "vi")]
+    except ValueError as err:  # "No closing quotation"
+        raise UsageError(f"${variable} is not a command line ({err}): {command}") from None
+    if not editor:
+        raise UsageError(f"${variable} names no editor")
     with tempfile.TemporaryDirectory(prefix="kbchat-") as folder:
         path = Path(folder) / "question.md"
         path.write_text("", encoding="utf-8")
@@ -125,5 +132,5 @@ def edit_in_editor() -> str:
             with ordinary_keyboard():
                 subprocess.run([*editor, str(path)], check=False)
         except OSError as err:
-            raise OSError(f"cannot run the editor {editor[0]}: {err.strerror}") from None
+            raise UsageError(f"cannot run the editor {editor[0]} (${variable}): {err.strerror or err}") from None
         return path.read_text(encoding="utf-8", errors="replace")

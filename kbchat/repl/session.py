@@ -18,7 +18,7 @@ from typing import TextIO
 from kbchat.errors import KBChatError, UsageError
 from kbchat.events import Answer
 from kbchat.exchange import outcome
-from kbchat.safe import one_line
+from kbchat.safe import one_line, redact, terminal_safe
 from kbchat.settings import Settings, add_filter, check_filter_key
 from kbchat.wire import FILTER_KEYS
 
@@ -88,6 +88,7 @@ class ChatSession:
     edit: Callable[[], str] | None = None
     markdown: bool = True
     context: bool = False
+    context_from: int = 0  # the first exchange a follow-up may carry: none asked of another tenant
     scripted: bool = False  # stdin piped: failures add up to the exit code, Ctrl-C stops the run
     transcript: list[Turn] = field(default_factory=list)
     exit_code: int = 0
@@ -109,7 +110,7 @@ class ChatSession:
         """Ask, show, remember; False when the run must stop (Ctrl-C in a scripted chat)."""
         from kbchat.memory import follow_up
 
-        earlier = self.transcript[-1] if self.context and self.transcript else None
+        earlier = self.transcript[-1] if self.context and len(self.transcript) > self.context_from else None
         query = follow_up(earlier.query, question) if earlier else question
         answer = Answer(keep_text=True)
         note, failure = "", None
@@ -221,8 +222,10 @@ class ChatSession:
             return
         if " " in tenant:
             raise UsageError("a tenant id has no spaces")
+        if tenant != self.settings.tenant:
+            self.context_from = len(self.transcript)  # another tenant's questions never go to this one
         self.settings = dataclasses.replace(self.settings, tenant=tenant)
-        self.say(f"tenant: {tenant}")
+        self.say(f"tenant: {tenant}" + (" (follow-ups start afresh)" if self.context else ""))
 
     def change_filter(self, arg: str) -> None:
         filters = {k: list(v) if isinstance(v, list) else v for k, v in self.settings.filters.items()}
@@ -251,15 +254,19 @@ class ChatSession:
     def save(self, name: str) -> None:
         if not name:
             raise UsageError("/save FILE")
+        from kbchat.private import open_private
+
         path = Path(name).expanduser()
         try:
-            path.write_text(transcript_markdown(self.transcript, self.settings.api_key), encoding="utf-8")
+            with open_private(path) as file:  # the answers are as private as the log they are in
+                file.write(transcript_markdown(self.transcript, self.settings.api_key))
         except OSError as err:
             raise UsageError(f"cannot write {path}: {err.strerror}") from None
         self.say(f"saved {len(self.transcript)} question{'s' * (len(self.transcript) != 1)} to {path}")
 
     def say(self, text: str) -> None:
-        print(text, file=self.err, flush=True)
+        """A line for the person at the chat; values in it (a tenant, a filter, a path) may hold escapes."""
+        print(terminal_safe(redact(text)), file=self.err, flush=True)
 
 
 def transcript_markdown(turns: list[Turn], secret: str | None) -> str:
