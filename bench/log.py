@@ -8,6 +8,8 @@
    the whole command as a user runs it (a process, piped), several kinds of query.
 2. Logging on vs off, side by side: process start to the first content on a pipe, and to
    the process's exit (the log is written after the answer ends, before the exit).
+3. A log of 50 answers of 4 MiB each: `kbchat log`, `log -n 50`, `log --json -n 50` and
+   `log export -o FILE`, each a process: its time and its peak memory.
 Medians; runs interleaved, as these machines are shared.
 """
 
@@ -29,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import table  # noqa: E402
 from bench.stream import kbchat_exe, run_watched  # noqa: E402
-from kbchat.answer_log import AnswerLog  # noqa: E402
+from kbchat.answer_log import PREVIEW, AnswerLog, Entry  # noqa: E402
 from tests.scripted_server import Reply, ScriptedServer, sse  # noqa: E402
 
 ENTRIES = 100_000
@@ -68,10 +70,11 @@ def fill(path: Path, count: int, seed: int = 11) -> float:
                 answer += " zebracorn"
             log.db.execute(
                 "INSERT INTO exchanges (time, profile, base_url, tenant, filters, question, answer, status, sources,"
-                " query, first_content_ms, duration_ms) VALUES (?, 'default', 'https://kb.example', ?,"
-                " '{\"tenant_id\": \"acme\"}', ?, ?, 'ok', '[]', ?, 120.0, 900.0)",
-                ("2026-11-30T00:00:00.000Z", rng.choice(("acme", "globex")), question, answer, question),
-            )
+                " query, first_content_ms, duration_ms, preview) VALUES (?, 'default', 'https://kb.example', ?,"
+                " '{\"tenant_id\": \"acme\"}', ?, ?, 'ok', '[]', ?, 120.0, 900.0, ?)",
+                ("2026-11-30T00:00:00.000Z", rng.choice(("acme", "globex")), question, answer, question,
+                 answer[:PREVIEW]),
+            )  # fmt: skip
         log.db.execute("COMMIT")
         log.db.execute("INSERT INTO exchanges_fts (exchanges_fts) VALUES ('optimize')")
     return time.perf_counter() - started
@@ -135,6 +138,51 @@ def logging_cost(reps: int, folder: Path) -> None:
     table("2. logging on vs off: process start -> (pipe)", ["until", "on ms", "off ms", "on - off", "ratio"], rows)
 
 
+BIG_ANSWERS = 50
+BIG_ANSWER = 4 << 20  # characters: the most an answer keeps
+LIST_TARGET_MS = 100.0
+
+
+def big_answers(reps: int, folder: Path) -> None:
+    """The list reads previews and export goes an entry at a time: time and memory stay flat."""
+    path = folder / "big.db"
+    rng = random.Random(5)
+    words, weights = vocabulary()
+    with AnswerLog.open(path) as log:
+        for n in range(BIG_ANSWERS):
+            text = " ".join(rng.choices(words, weights, k=2000))
+            log.add(Entry(question=f"big question {n}?", answer=(text * (BIG_ANSWER // len(text) + 1))[:BIG_ANSWER],
+                          status="ok", tenant="acme", base_url="https://kb.example", profile="default"))  # fmt: skip
+    env = {**os.environ, "KBCHAT_LOG": str(path)}
+    runs = {
+        "kbchat log": ["log"],
+        "kbchat log -n 50": ["log", "-n", "50"],
+        "kbchat log --json -n 50": ["log", "--json", "-n", "50"],
+        "kbchat log export -o FILE": ["log", "export", "-o", str(folder / "export.md")],
+    }
+    launcher = ("import os,subprocess,sys;p=subprocess.Popen(sys.argv[1:],stdout=subprocess.DEVNULL,"
+                "stderr=subprocess.DEVNULL);print(os.wait4(p.pid,0)[2].ru_maxrss)")  # fmt: skip
+    seconds: dict[str, list[float]] = {}
+    peaks: dict[str, list[float]] = {}
+    for _ in range(reps):
+        for label, args in runs.items():
+            started = time.perf_counter()
+            peak = subprocess.run([sys.executable, "-c", launcher, *kbchat_exe(), *args], env=env,
+                                  capture_output=True, text=True, check=True).stdout  # fmt: skip
+            seconds.setdefault(label, []).append(time.perf_counter() - started)
+            peaks.setdefault(label, []).append(int(peak) / 1024)
+    rows = []
+    for label in runs:
+        ms = statistics.median(seconds[label]) * 1000
+        target = (
+            f"{'ok' if ms <= LIST_TARGET_MS else 'MISSED'} (< {LIST_TARGET_MS:.0f} ms)" if label == "kbchat log" else ""
+        )
+        rows.append([label, f"{ms:.0f}", f"{statistics.median(peaks[label]):.0f}", target])
+    size = sum(f.stat().st_size for f in folder.iterdir() if f.name.startswith("big.db")) / 1e6
+    table(f"3. {BIG_ANSWERS} answers of {BIG_ANSWER >> 20} MiB ({size:.0f} MB of log), each command a process (p50)",
+          ["command", "ms", "peak RSS MB", "target"], rows)  # fmt: skip
+
+
 def main() -> None:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--quick", action="store_true", help="fewer repetitions")
@@ -146,6 +194,7 @@ def main() -> None:
         print(f"filled {ENTRIES:,} answers in {seconds:.1f} s; the log is {size:.0f} MB")
         search(path, reps)
         logging_cost(2 * reps + 1, Path(folder))  # cheap runs, and a small difference: more of them
+        big_answers(max(3, reps // 4), Path(folder))
 
 
 if __name__ == "__main__":

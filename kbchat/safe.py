@@ -9,6 +9,8 @@ Imports nothing from kbchat.
 
 from __future__ import annotations
 
+import re
+
 # C0 controls but \t and \n become their visible "control picture" (ESC shows as ␛),
 # CR is dropped (CRLF line ends stay clean), DEL shows as ␡, C1 controls as U+FFFD.
 # Bidirectional overrides and isolates, which reorder what follows them on screen
@@ -24,18 +26,22 @@ _TERMINAL.update({code: f"<U+{code:04X}>" for code in BIDI_CONTROLS})
 # the value is unchanged for `jq`. (C0 controls are always escaped by JSON itself.)
 _JSON: dict[int, str] = {code: f"\\u{code:04x}" for code in (0x7F, *range(0x80, 0xA0), *BIDI_CONTROLS)}
 
+# Any character either table changes: most text has none, and a search for one runs in C
+# (str.translate with a table looks up every character: 50 ms a MiB).
+_CONTROLS = re.compile("[\x00-\x08\x0b-\x1f\x7f-\x9f\u202a-\u202e\u2066-\u2069]")
+
 _secrets: set[str] = set()
 MIN_SECRET = 4  # shorter values would blank out ordinary words
 
 
 def terminal_safe(text: str) -> str:
     """The text with every control character but newline and tab made visible or dropped."""
-    return text.translate(_TERMINAL)
+    return text.translate(_TERMINAL) if _CONTROLS.search(text) else text
 
 
 def json_safe(text: str) -> str:
     """JSON text with the characters a terminal would obey escaped as \\uXXXX (same value)."""
-    return text.translate(_JSON)
+    return text.translate(_JSON) if _CONTROLS.search(text) else text
 
 
 def one_line(text: str) -> str:
