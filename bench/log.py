@@ -31,7 +31,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import table  # noqa: E402
 from bench.stream import kbchat_exe, run_watched  # noqa: E402
-from kbchat.answer_log import PREVIEW, AnswerLog, Entry  # noqa: E402
+from kbchat.answer_log import AnswerLog, Entry, preview  # noqa: E402
 from tests.scripted_server import Reply, ScriptedServer, sse  # noqa: E402
 
 ENTRIES = 100_000
@@ -73,7 +73,7 @@ def fill(path: Path, count: int, seed: int = 11) -> float:
                 " query, first_content_ms, duration_ms, preview) VALUES (?, 'default', 'https://kb.example', ?,"
                 " '{\"tenant_id\": \"acme\"}', ?, ?, 'ok', '[]', ?, 120.0, 900.0, ?)",
                 ("2026-11-30T00:00:00.000Z", rng.choice(("acme", "globex")), question, answer, question,
-                 answer[:PREVIEW]),
+                 preview(answer)),
             )  # fmt: skip
         log.db.execute("COMMIT")
         log.db.execute("INSERT INTO exchanges_fts (exchanges_fts) VALUES ('optimize')")

@@ -32,7 +32,7 @@ from kbchat.safe import one_line
 
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another kbchat's write
 DEADLINE = 5.0  # seconds any one read or write may work: a crafted log must not hold kbchat
-PREVIEW = 400  # characters of an answer kept apart for `kbchat log`'s list (a whole answer may be 4 MiB)
+PREVIEW = 400  # characters of a longer answer kept apart for `kbchat log`'s list (a whole answer may be 4 MiB)
 QUOTED = 8  # characters a removed question has at least for `log rm` to look for it in other entries
 MAX_ID = 10**18 - 1  # an id of more digits is no entry (SQLite's integers end at 2**63)
 
@@ -74,10 +74,10 @@ MIGRATIONS = (
             VALUES ('delete', old.id, old.question, old.answer);
     END;
     """,
-    # 3: the answer's start kept apart, so the list never reads whole answers
+    # 3: a long answer's start kept apart, so the list never reads whole answers ('' for a short one)
     f"""
     ALTER TABLE exchanges ADD COLUMN preview TEXT NOT NULL DEFAULT '';
-    UPDATE exchanges SET preview = substr(answer, 1, {PREVIEW});
+    UPDATE exchanges SET preview = substr(answer, 1, {PREVIEW}) WHERE length(answer) > {PREVIEW};
     """,
 )
 VERSION = len(MIGRATIONS)
@@ -246,7 +246,7 @@ class AnswerLog:
         row = (time, entry.profile, entry.base_url, entry.tenant, json.dumps(dict(entry.filters), ensure_ascii=False),
                entry.question, entry.answer, entry.status, entry.error, entry.first_content_ms, entry.duration_ms,
                json.dumps([dict(s) for s in entry.sources], ensure_ascii=False), entry.query or entry.question,
-               entry.continues, int(entry.truncated), entry.answer[:PREVIEW])  # fmt: skip
+               entry.continues, int(entry.truncated), preview(entry.answer))  # fmt: skip
         with self.transaction():
             cursor = self.db.execute(
                 f"INSERT INTO exchanges ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})", row
@@ -347,11 +347,12 @@ class AnswerLog:
         word in 100,000 answers costs no more than a rare one. `whole=False` reads each
         answer's first PREVIEW characters only (what a list shows).
         """
-        return [_entry(row) for row in reversed(self._select(limit, text, tenant, COLUMNS if whole else LISTED))]
+        columns = [f"e.{c}" for c in COLUMNS] if whole else LISTED
+        return [_entry(row) for row in reversed(self._select(limit, text, tenant, columns))]
 
     def each(self, limit: int | None = None, text: str = "", tenant: str = "") -> Iterator[Entry]:
         """The same entries as `entries`, oldest first, read one at a time (an export holds one in memory)."""
-        for (id,) in reversed(self._select(limit, text, tenant, ("id",))):
+        for (id,) in reversed(self._select(limit, text, tenant, ("e.id",))):
             entry = self.get(id)
             if entry is not None:
                 yield entry
@@ -360,7 +361,7 @@ class AnswerLog:
         for value, what in ((text, "search the log for"), (tenant, "list the entries of tenant")):
             if not _is_text(value):
                 raise UsageError(f"cannot {what} {one_line(value)!r}: it is not valid UTF-8")
-        shown = ", ".join(f"e.{c}" for c in columns)
+        shown = ", ".join(columns)
         sql, args = f"SELECT {shown} FROM exchanges e", []
         if text:
             sql = f"SELECT {shown} FROM exchanges_fts f JOIN exchanges e ON e.id = f.rowid"
@@ -413,6 +414,11 @@ def log_path(env: Mapping[str, str]) -> Path:
     return user_data_path("kbchat", appauthor=False) / "log.db"
 
 
+def preview(answer: str) -> str:
+    """What the list reads of a long answer; "" for one short enough to read whole."""
+    return answer[:PREVIEW] if len(answer) > PREVIEW else ""
+
+
 def entry_id(text: str) -> int:
     """A log entry's id as typed: ASCII digits only (str.isdigit takes `²` and Arabic-Indic digits), not too long."""
     if not (text.isascii() and text.isdigit() and len(text) <= len(str(MAX_ID))):
@@ -434,7 +440,10 @@ def expected_schema(version: int) -> dict[tuple[str, str], str]:
 
 
 PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between looks at the clock (well under a millisecond)
-LISTED = tuple("preview" if column == "answer" else column for column in COLUMNS)  # a list reads no whole answer
+LISTED = tuple(  # what a list reads: no long answer whole
+    "CASE WHEN e.preview = '' THEN e.answer ELSE e.preview END" if column == "answer" else f"e.{column}"
+    for column in COLUMNS
+)
 _TEXT = ("time", "profile", "base_url", "tenant", "question", "answer", "status", "query")
 
 
