@@ -168,12 +168,12 @@ def test_a_log_from_before_the_preview_column_is_migrated_and_listed(log_file: P
     db.execute("PRAGMA user_version = 2")
     db.execute("INSERT INTO exchanges (time, profile, base_url, tenant, filters, question, answer, status)"
                " VALUES ('2026-11-30T09:00:00Z', 'default', 'https://kb.example', 'acme', '{}', 'old q', ?, 'ok')",
-               ("x" * 5000,))  # fmt: skip
+               ("x" * 9000,))  # fmt: skip
     db.commit()
     db.close()
     with AnswerLog.open(log_file) as log:
         (listed,) = log.entries(whole=False)
-        assert listed.answer == "x" * PREVIEW and log.entries()[0].answer == "x" * 5000
+        assert listed.answer == "x" * PREVIEW and log.entries()[0].answer == "x" * 9000
 
 
 # --- removing ----------------------------------------------------------------------------------

@@ -9,7 +9,7 @@ passages of a readable size.
 Anyone who can drop a file in the docs folder chooses this text, and the whole server
 waits while it is read: every pass here is linear in the text's size (no pattern that
 can backtrack over the rest of a line, no scan restarted from every position), and a
-paragraph too long to be one passage is cut into several (tests/test_linear_time.py).
+paragraph too long to be one passage is cut into several (tests/test_serve_limits.py).
 """
 
 from __future__ import annotations
