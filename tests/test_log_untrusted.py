@@ -10,6 +10,7 @@ from __future__ import annotations
 import io
 import json
 import os
+import re
 import sqlite3
 import stat
 import time
@@ -123,6 +124,23 @@ def test_a_changed_trigger_of_kbchat_is_refused_too(log_file: Path) -> None:
             "CREATE TRIGGER exchanges_added AFTER INSERT ON exchanges BEGIN DELETE FROM exchanges; END;"
         )
     with pytest.raises(LogUnavailable, match="trigger 'exchanges_added'"):
+        AnswerLog.open(log_file)
+
+
+@pytest.mark.parametrize(
+    ("script", "named"),
+    [
+        ("CREATE VIEW everything AS SELECT * FROM exchanges", "view 'everything'"),
+        ("CREATE INDEX mine ON exchanges (tenant)", "index 'mine'"),
+        ("CREATE TABLE extra (x)", "table 'extra'"),
+        ("ALTER TABLE exchanges ADD COLUMN extra TEXT", "table 'exchanges'"),
+        ("PRAGMA user_version = -3", "unknown schema version (-3)"),
+    ],
+)
+def test_a_log_with_anything_else_kbchat_did_not_make_is_refused(log_file: Path, script: str, named: str) -> None:
+    with AnswerLog.open(log_file) as log:
+        log.db.execute(script)
+    with pytest.raises(LogUnavailable, match=re.escape(named)):
         AnswerLog.open(log_file)
 
 

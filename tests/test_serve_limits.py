@@ -9,6 +9,7 @@ from __future__ import annotations
 import io
 import os
 import random
+import re
 import string
 import time
 from collections.abc import Callable, Iterator
@@ -16,6 +17,8 @@ from pathlib import Path
 
 import pytest
 import requests
+from hypothesis import given
+from hypothesis import strategies as st
 
 from kbchat.server import extract, terms
 from kbchat.server.documents import MAX_BLOCK, cut_block, heading_of, parse_document, uncommented
@@ -78,6 +81,15 @@ def test_every_pass_over_a_document_is_linear_in_its_size(shape: str) -> None:
 )
 def test_headings_read_as_before(line: str, expected: tuple[int, str] | None) -> None:
     assert heading_of(line) == expected
+
+
+OLD_HEADING = re.compile(r"^(#{1,6})\s+(.*?)\s*#*\s*$")  # what headings were read with, on short lines
+
+
+@given(st.text(alphabet="# \ta\u00a0b#\x0b", max_size=14))
+def test_headings_read_as_the_old_pattern_read_them(line: str) -> None:
+    match = OLD_HEADING.match(line)
+    assert heading_of(line) == ((len(match[1]), match[2]) if match else None)
 
 
 @pytest.mark.parametrize(
