@@ -303,3 +303,12 @@ def test_a_tenant_change_is_a_new_knowledge_base_for_follow_ups(fake_kb: FakeKB,
     assert ask("what are the plans?").returncode == 0
     result = cli("ask", *CONN[:4], "--tenant", "globex", "-c", "and prices?")
     assert result.returncode == 2 and "tenant globex" in result.stderr and len(fake_kb.asked) == 1
+
+
+def test_what_log_commands_say_is_sanitised(log_file: Path, tmp_path: Path) -> None:
+    with AnswerLog.open(log_file) as log:
+        log.add(entry())
+    result = cli("log", "export", "-o", str(tmp_path / "out\x1b]0;x\x07.md"))
+    assert result.returncode == 0 and "\x1b" not in result.stderr and "out␛]0;x␇.md" in result.stderr
+    refused = cli("log", "-q", "nothing\x1b[2J")
+    assert refused.returncode == 2 and "\x1b" not in refused.stderr and "nothing␛[2J" in refused.stderr

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, TextIO
 
 from kbchat.errors import UsageError
+from kbchat.safe import one_line
 
 if TYPE_CHECKING:
     from kbchat.answer_log import AnswerLog, Entry
@@ -146,4 +147,4 @@ def entries_count(count: int) -> str:
 
 
 def say(text: str) -> None:
-    print(f"kbchat: {text}", file=sys.stderr)
+    print(f"kbchat: {one_line(text)}", file=sys.stderr)  # a path or a query may hold escapes
