@@ -29,13 +29,13 @@ from typing import Any
 from kbchat.errors import KBChatError, UsageError
 from kbchat.private import private_database
 from kbchat.safe import one_line
+from kbchat.schema import Shapes, made_by, stranger
 
 BUSY_TIMEOUT = 5.0  # seconds a write waits for another kbchat's write
 DEADLINE = 5.0  # seconds any one read or write may work: a crafted log must not hold kbchat
 SCAN_DEADLINE = 60.0  # seconds for a look through every answer (log rm's for a removed question)
 PREVIEW = 400  # characters of a long answer kept apart for `kbchat log`'s list (a whole answer may be 4 MiB)
 LONG_ANSWER = 8192  # characters from which an answer gets a preview: a shorter one is read whole, at little cost
-FTS_TABLE = "exchanges_fts"  # FTS5 keeps its index in shadow tables named after it
 QUOTED = 8  # characters a removed question has at least for `log rm` to look for it in other entries
 MAX_ID = 10**18 - 1  # an id of more digits is no entry (SQLite's integers end at 2**63)
 
@@ -199,15 +199,13 @@ class AnswerLog:
             raise LogUnavailable(f"the answer log {self.path} has an unknown schema version ({version})")
         if version > VERSION:
             return  # migrate() says it is from a newer kbchat
-        expected = expected_schema(version)
-        for kind, name, sql in self.db.execute("SELECT type, name, sql FROM sqlite_master").fetchall():
-            if str(name).startswith("sqlite_"):
-                continue
-            if expected.get((kind, name)) != shape(self.db, kind, name, sql):
-                raise LogUnavailable(
-                    f"the answer log {self.path} holds a {one_line(str(kind))} {one_line(str(name))[:60]!r} "
-                    "that kbchat did not make; it is not used (move it away to start a new log)"
-                )
+        found = stranger(self.db, expected_schema(version))
+        if found is not None:
+            kind, name = found
+            raise LogUnavailable(
+                f"the answer log {self.path} holds a {one_line(kind)} {one_line(name)[:60]!r} "
+                "that kbchat did not make; it is not used (move it away to start a new log)"
+            )
 
     @contextlib.contextmanager
     def timed(self, scan: bool = False) -> Iterator[None]:
@@ -467,28 +465,9 @@ def entry_id(text: str) -> int:
 
 
 @functools.cache
-def expected_schema(version: int) -> dict[tuple[str, str], str]:
-    """What kbchat's migrations up to `version` make: (type, name) → its shape."""
-    db = sqlite3.connect(":memory:")
-    try:
-        for migration in MIGRATIONS[:version]:
-            db.executescript(migration)
-        rows = db.execute("SELECT type, name, sql FROM sqlite_master").fetchall()
-        return {(kind, name): shape(db, kind, name, sql) for kind, name, sql in rows if not name.startswith("sqlite_")}
-    finally:
-        db.close()
-
-
-def shape(db: sqlite3.Connection, kind: Any, name: Any, sql: Any) -> str:
-    """What must match in an object of the log: a trigger's, view's or virtual table's SQL (words
-    joined by one space), a table's columns; nothing of FTS5's own shadow tables, whose SQL
-    is SQLite's and may change with its version (so may how a renamed table's SQL is quoted)."""
-    text = _words(sql if isinstance(sql, str) else "")
-    if kind in ("trigger", "view") or text.upper().startswith("CREATE VIRTUAL TABLE"):
-        return text
-    if kind == "table" and not str(name).startswith(f"{FTS_TABLE}_"):
-        return repr(db.execute("SELECT * FROM pragma_table_info(?)", (str(name),)).fetchall())
-    return kind if kind in ("table", "index") else text
+def expected_schema(version: int) -> Shapes:
+    """What kbchat's migrations up to `version` make (see kbchat.schema)."""
+    return made_by(MIGRATIONS[:version])
 
 
 PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between looks at the clock (well under a millisecond)
@@ -539,10 +518,6 @@ def _is_text(value: str) -> bool:
     except UnicodeEncodeError:
         return False
     return True
-
-
-def _words(sql: str | None) -> str:
-    return " ".join((sql or "").split())
 
 
 def _reason(err: BaseException) -> str:

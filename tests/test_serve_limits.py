@@ -285,3 +285,30 @@ def test_serve_starts_over_a_very_deep_folder(tmp_path: Path, docs: Path) -> Non
         assert f"deeper than {MAX_DEPTH} folders" in log.getvalue()
     finally:
         stop(server)
+
+
+def test_an_index_cache_with_a_trigger_kbchat_did_not_make_is_built_again(tmp_path: Path) -> None:
+    import sqlite3
+
+    docs = tmp_path / "docs"
+    docs.mkdir()
+    (docs / "a.md").write_text("# A\n\nalpha\n")
+    cache = tmp_path / "index.sqlite"
+    Index(docs, cache).close()
+    db = sqlite3.connect(cache)
+    db.execute(
+        "CREATE TRIGGER spin AFTER INSERT ON passages BEGIN"
+        " SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n);"
+        " END"
+    )
+    db.commit()
+    db.close()
+    index = Index(docs, cache)
+    try:
+        index.refresh()  # the endless trigger would hold this forever
+        assert index.stats()["documents"] == 1
+    finally:
+        index.close()
+    db = sqlite3.connect(cache)
+    assert db.execute("SELECT count(*) FROM sqlite_master WHERE type = 'trigger'").fetchone() == (0,)
+    db.close()

@@ -24,6 +24,7 @@ from pathlib import Path
 from typing import Any
 
 from kbchat.private import private_database
+from kbchat.schema import made_by, stranger
 from kbchat.server import ranking, terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
@@ -132,9 +133,9 @@ class Index:
         db_path.parent.mkdir(mode=0o700, parents=True, exist_ok=True)
         private_database(db_path)  # it holds every tenant's text
         with self._writing() as db:
-            stale = _schema_version(db) not in (None, SCHEMA_VERSION)
+            stale = _schema_version(db) not in (None, SCHEMA_VERSION) or _crafted(db)
         if stale:
-            db_path.unlink()  # an older layout, or not a database at all: start again
+            db_path.unlink()  # an older layout, not a database, or one kbchat did not make: start again
             private_database(db_path)  # it holds every tenant's text
         with self._writing() as db:
             db.executescript(SCHEMA)
@@ -480,6 +481,14 @@ def _delete_document(db: sqlite3.Connection, doc_id: int, counts: Counter[str]) 
     db.execute("DELETE FROM fts WHERE rowid IN (SELECT id FROM passages WHERE doc_id = ?)", (doc_id,))
     db.execute("DELETE FROM passages WHERE doc_id = ?", (doc_id,))
     db.execute("DELETE FROM documents WHERE id = ?", (doc_id,))
+
+
+def _crafted(db: sqlite3.Connection) -> bool:
+    """Whether the cache holds anything SCHEMA does not make (a trigger would run on every insert)."""
+    try:
+        return stranger(db, made_by([SCHEMA])) is not None
+    except sqlite3.DatabaseError:
+        return True
 
 
 def _schema_version(db: sqlite3.Connection) -> str | None:
