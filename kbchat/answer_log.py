@@ -221,9 +221,11 @@ class AnswerLog:
         try:
             yield
         except sqlite3.OperationalError as err:
-            if "interrupted" in str(err):
-                raise LogUnavailable(f"the answer log {self.path} took over {seconds:g} s; left as it was") from None
-            raise
+            if "interrupted" not in str(err):
+                raise
+            if time.monotonic() < deadline:  # Ctrl-C: Python's handler ran inside the progress handler, which stopped
+                raise KeyboardInterrupt from None
+            raise LogUnavailable(f"the answer log {self.path} took over {seconds:g} s; left as it was") from None
         finally:
             self._timing = False
             self.db.set_progress_handler(None, 0)

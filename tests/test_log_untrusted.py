@@ -312,3 +312,24 @@ def test_what_log_commands_say_is_sanitised(log_file: Path, tmp_path: Path) -> N
     assert result.returncode == 0 and "\x1b" not in result.stderr and "out␛]0;x␇.md" in result.stderr
     refused = cli("log", "-q", "nothing\x1b[2J")
     assert refused.returncode == 2 and "\x1b" not in refused.stderr and "nothing␛[2J" in refused.stderr
+
+
+def test_ctrl_c_stops_a_long_statement_at_once(log_file: Path) -> None:
+    import signal
+    import threading
+
+    log = AnswerLog.open(log_file)
+    log.db.execute(  # made after the check, as another process could
+        "CREATE TRIGGER spin AFTER INSERT ON exchanges BEGIN"
+        " SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n);"
+        " END"
+    )
+    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    started = time.monotonic()
+    timer.start()
+    with pytest.raises(KeyboardInterrupt):
+        log.add(entry())
+    assert time.monotonic() - started < 2  # not the 5 s deadline, nor forever
+    log.db.execute("DROP TRIGGER spin")
+    assert log.add(entry()) == 1
+    log.close()
