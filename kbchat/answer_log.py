@@ -39,6 +39,17 @@ LONG_ANSWER = 8192  # characters from which an answer gets a preview: a shorter 
 QUOTED = 8  # characters a removed question has at least for `log rm` to look for it in other entries
 MAX_ID = 10**18 - 1  # an id of more digits is no entry (SQLite's integers end at 2**63)
 
+# The full-text index follows the table (an FTS5 table with external content).
+SEARCH_TRIGGERS = """
+    CREATE TRIGGER exchanges_added AFTER INSERT ON exchanges BEGIN
+        INSERT INTO exchanges_fts (rowid, question, answer) VALUES (new.id, new.question, new.answer);
+    END;
+    CREATE TRIGGER exchanges_removed AFTER DELETE ON exchanges BEGIN
+        INSERT INTO exchanges_fts (exchanges_fts, rowid, question, answer)
+            VALUES ('delete', old.id, old.question, old.answer);
+    END;
+"""
+
 # Each migration takes the log from the version before it to its own (its index + 1).
 MIGRATIONS = (
     # 1: the exchanges, one row each
@@ -69,14 +80,8 @@ MIGRATIONS = (
         question, answer, content = 'exchanges', content_rowid = 'id',
         tokenize = 'porter unicode61 remove_diacritics 2');
     INSERT INTO exchanges_fts (rowid, question, answer) SELECT id, question, answer FROM exchanges;
-    CREATE TRIGGER exchanges_added AFTER INSERT ON exchanges BEGIN
-        INSERT INTO exchanges_fts (rowid, question, answer) VALUES (new.id, new.question, new.answer);
-    END;
-    CREATE TRIGGER exchanges_removed AFTER DELETE ON exchanges BEGIN
-        INSERT INTO exchanges_fts (exchanges_fts, rowid, question, answer)
-            VALUES ('delete', old.id, old.question, old.answer);
-    END;
-    """,
+    """
+    + SEARCH_TRIGGERS,
     # 3: the table made again with the small columns first and the long texts last (SQLite
     # walks a 4 MiB answer's overflow pages to reach any column stored after it), and a long
     # answer's start kept apart ('' for a short one), so the list never reads whole answers
@@ -109,14 +114,8 @@ MIGRATIONS = (
         FROM exchanges;
     DROP TABLE exchanges;
     ALTER TABLE exchanges_3 RENAME TO exchanges;
-    CREATE TRIGGER exchanges_added AFTER INSERT ON exchanges BEGIN
-        INSERT INTO exchanges_fts (rowid, question, answer) VALUES (new.id, new.question, new.answer);
-    END;
-    CREATE TRIGGER exchanges_removed AFTER DELETE ON exchanges BEGIN
-        INSERT INTO exchanges_fts (exchanges_fts, rowid, question, answer)
-            VALUES ('delete', old.id, old.question, old.answer);
-    END;
-    """,
+    """
+    + SEARCH_TRIGGERS,  # dropped with the old table
 )
 VERSION = len(MIGRATIONS)
 COLUMNS = ("id", "time", "profile", "base_url", "tenant", "filters", "question", "answer", "status", "error",
