@@ -77,9 +77,6 @@ def load_config(path: Path) -> dict[str, Any]:
             import tomllib  # only when there is a file to read
 
             config = tomllib.load(file)
-        if nesting(config) > MAX_NESTING:
-            raise RecursionError
-        return config
     except FileNotFoundError:
         return {}
     except UnicodeDecodeError:
@@ -90,6 +87,9 @@ def load_config(path: Path) -> dict[str, Any]:
         raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply") from None
     except OSError as err:
         raise ConfigError(f"cannot read config file {path}: {err.strerror}") from None
+    if nesting(config) > MAX_NESTING:
+        raise ConfigError(f"config file {path} is not valid TOML: it is nested too deeply")
+    return config
 
 
 def nesting(value: Any) -> int:

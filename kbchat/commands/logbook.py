@@ -35,19 +35,21 @@ def list_command(
 
     limit = 10 if count is None else count
     with reading(no_color) as (term, answer_log):
-        if answer_log is not None and json:  # whole answers, one line each: written as read
-            written = 0
-            for entry in answer_log.each(limit, query or "", tenant or ""):
-                term.out.write(entry_json(entry, term))
-                written += 1
-            if written:
-                term.out.flush()
-                return
-        entries = answer_log.entries(limit, query or "", tenant or "", whole=False) if answer_log else []
-        if not entries:
-            say("the answer log is empty" if answer_log is None or not answer_log.last() else "no entries match")
+        if answer_log is None:
+            say("the answer log is empty")
             return
-        term.page(entry_list(entries, term), pager=not no_pager)
+        if json:  # whole answers, a line each, written as read
+            shown = 0
+            for shown, entry in enumerate(answer_log.each(limit, query or "", tenant or ""), 1):  # noqa: B007
+                term.out.write(entry_json(entry, term))
+            term.out.flush()
+        else:  # previews: a list never reads long answers whole
+            entries = answer_log.entries(limit, query or "", tenant or "", whole=False)
+            if entries:
+                term.page(entry_list(entries, term), pager=not no_pager)
+            shown = len(entries)
+        if not shown:
+            say("the answer log is empty" if not answer_log.last() else "no entries match")
 
 
 def show_command(id: str, no_markdown: bool = False, no_pager: bool = False, no_color: bool = False) -> None:

@@ -9,6 +9,7 @@ and a watcher thread picks up changed files while the server runs.
 from __future__ import annotations
 
 import contextlib
+import functools
 import hashlib
 import json
 import os
@@ -24,7 +25,7 @@ from pathlib import Path
 from typing import Any
 
 from kbchat.private import private_database
-from kbchat.schema import made_by, stranger
+from kbchat.schema import Shapes, made_by, stranger
 from kbchat.server import ranking, terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
@@ -264,7 +265,7 @@ class Index:
                     done = self.refresh()
                 except Exception as err:  # the watcher outlives any one look: said, then tried again
                     self._say(f"the index watcher could not look over {self.docs}: {type(err).__name__}: {err}")
-                    wait = max(interval, WATCH_SHARE * interval)
+                    wait = WATCH_SHARE * interval
                     continue
                 changed = done.added or done.updated or done.removed
                 wait = interval if changed else max(interval, WATCH_SHARE * done.seconds)
@@ -486,9 +487,14 @@ def _delete_document(db: sqlite3.Connection, doc_id: int, counts: Counter[str]) 
 def _crafted(db: sqlite3.Connection) -> bool:
     """Whether the cache holds anything SCHEMA does not make (a trigger would run on every insert)."""
     try:
-        return stranger(db, made_by([SCHEMA])) is not None
+        return stranger(db, _schema_shapes()) is not None
     except sqlite3.DatabaseError:
         return True
+
+
+@functools.cache
+def _schema_shapes() -> Shapes:
+    return made_by([SCHEMA])
 
 
 def _schema_version(db: sqlite3.Connection) -> str | None:
