@@ -10,7 +10,6 @@ included, and returns the Answer; `outcome` says what that answer means for the 
 from __future__ import annotations
 
 import json
-import threading
 import time
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
@@ -20,6 +19,7 @@ from kbchat.errors import BadResponse, KBChatError, StreamIncomplete
 from kbchat.events import Answer, Content, Done, KBEvent, Notice, Pause, Sources
 from kbchat.passages import from_chat_source, from_search_item
 from kbchat.safe import one_line
+from kbchat.terminal import in_background
 
 if TYPE_CHECKING:
     from concurrent.futures import Future
@@ -111,7 +111,7 @@ def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
         except BaseException as err:
             future.set_exception(err)
 
-    threading.Thread(target=run, name="kbchat-closest", daemon=True).start()
+    in_background(run, "kbchat-closest")
     return future
 
 

@@ -13,7 +13,7 @@ import os
 import signal
 import sys
 import threading
-from collections.abc import Iterator, Mapping
+from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
 
@@ -141,6 +141,26 @@ def ordinary_keyboard() -> Iterator[None]:
         yield
     finally:
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
+
+
+def in_background(target: Callable[[], object], name: str) -> threading.Thread:
+    """Start a daemon thread that never takes Ctrl-C, so the kernel hands SIGINT to the main thread.
+
+    A signal goes to any thread that does not block it. When a helper thread got it, only
+    Python's flag was set: the main thread slept on in `recv` over a stalled stream (10 s
+    and more under load) before it noticed. The thread is started with SIGINT blocked
+    here, so it inherits the mask from its first instruction.
+    """
+    thread = threading.Thread(target=target, name=name, daemon=True)
+    if not hasattr(signal, "pthread_sigmask"):  # Windows: console Ctrl-C reaches the main thread anyway
+        thread.start()
+        return thread
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    try:
+        thread.start()
+    finally:
+        signal.pthread_sigmask(signal.SIG_SETMASK, previous)
+    return thread
 
 
 @contextlib.contextmanager

@@ -26,7 +26,7 @@ from rich.text import Text
 from kbchat.render.blocks import BlockSplitter, Piece
 from kbchat.render.calm import calm_tail
 from kbchat.render.lines import SegmentLines, is_blank, trim_right
-from kbchat.terminal import Terminal
+from kbchat.terminal import Terminal, in_background
 
 if TYPE_CHECKING:
     from kbchat.render.markdown import CodeLines, TableLines
@@ -85,7 +85,7 @@ class LiveView:
         self._spinner: RenderableType | None = None  # made when first shown: most answers never need it
         self._markdown: ModuleType | None = None
         self._warming: threading.Thread | None = None
-        self._thread = threading.Thread(target=self._run, name="kbchat-render", daemon=True)
+        self._thread: threading.Thread | None = None
 
     # --- the main thread's side -----------------------------------------------------
 
@@ -94,7 +94,7 @@ class LiveView:
         self._started = self.clock()
         self.live.start()
         if drawing_thread:
-            self._thread.start()
+            self._thread = in_background(self._run, "kbchat-render")
 
     def append(self, text: str) -> None:
         """New content: queued for the next frame, never drawn by the caller."""
@@ -110,7 +110,7 @@ class LiveView:
         with self._lock:
             self._stopping = True
             self._lock.notify()
-        if self._thread.ident is not None:
+        if self._thread is not None:
             self._thread.join()
         try:
             self._commit(self._take())
@@ -279,8 +279,7 @@ class LiveView:
         never waits for ~60 ms of imports it may not need.
         """
         if self._warming is None and self.markdown:
-            self._warming = threading.Thread(target=lambda: self.md, name="kbchat-markdown", daemon=True)
-            self._warming.start()
+            self._warming = in_background(lambda: self.md, "kbchat-markdown")
 
 
 def print_whole(console: Console, text: str, markdown: bool = True, cancelled: bool = False) -> None:

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING
 from kbchat.events import Answer, Content, KBEvent, Notice, Pause, Sources
 from kbchat.render import consume, is_after, say_notice
 from kbchat.safe import terminal_safe
-from kbchat.terminal import Terminal, ignoring_ctrl_c, quiet_keyboard
+from kbchat.terminal import Terminal, ignoring_ctrl_c, in_background, quiet_keyboard
 
 if TYPE_CHECKING:
     from kbchat.render.live import LiveView
@@ -78,7 +78,7 @@ class Preparing:
         self._view: LiveView | None = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
-        threading.Thread(target=self._build, args=(build,), name="kbchat-live-view", daemon=True).start()
+        in_background(lambda: self._build(build), "kbchat-live-view")
 
     def _build(self, build: Callable[[], LiveView]) -> None:
         try:
