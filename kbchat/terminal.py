@@ -143,24 +143,54 @@ def ordinary_keyboard() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
 
 
+CHECK_EVERY = 0.1  # seconds between the main thread's looks at Ctrl-C while an answer streams
+
+
 def in_background(target: Callable[[], object], name: str) -> threading.Thread:
-    """Start a daemon thread that never takes Ctrl-C, so the kernel hands SIGINT to the main thread.
+    """Start a daemon thread that never takes Ctrl-C (nor ctrl_c_checked's timer), so the kernel
+    hands those signals to the main thread.
 
     A signal goes to any thread that does not block it. When a helper thread got it, only
     Python's flag was set: the main thread slept on in `recv` over a stalled stream (10 s
-    and more under load) before it noticed. The thread is started with SIGINT blocked
-    here, so it inherits the mask from its first instruction.
+    and more under load) before it noticed. The thread is started with both signals
+    blocked here, so it inherits the mask from its first instruction.
     """
     thread = threading.Thread(target=target, name=name, daemon=True)
     if not hasattr(signal, "pthread_sigmask"):  # Windows: console Ctrl-C reaches the main thread anyway
         thread.start()
         return thread
-    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT})
+    previous = signal.pthread_sigmask(signal.SIG_BLOCK, {signal.SIGINT, signal.SIGALRM})
     try:
         thread.start()
     finally:
         signal.pthread_sigmask(signal.SIG_SETMASK, previous)
     return thread
+
+
+@contextlib.contextmanager
+def ctrl_c_checked() -> Iterator[None]:
+    """Meanwhile the main thread looks at Ctrl-C at least every CHECK_EVERY seconds, whatever it waits on.
+
+    A SIGINT that lands after Python's last look and before the thread enters `poll()`
+    (a window that widens when the machine is busy) only sets Python's flag, and `poll()`
+    then sleeps for the whole read timeout: a Ctrl-C over a stalled stream took 10 s, not
+    0.4. A timer signal interrupts such a wait, Python runs the pending handler, and the
+    wait goes on (PEP 475). POSIX only: Windows delivers a console Ctrl-C another way.
+    """
+    if not hasattr(signal, "setitimer") or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    previous = signal.signal(signal.SIGALRM, _look_at_signals)
+    signal.setitimer(signal.ITIMER_REAL, CHECK_EVERY, CHECK_EVERY)
+    try:
+        yield
+    finally:
+        signal.setitimer(signal.ITIMER_REAL, 0)
+        signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+def _look_at_signals(signum: int, frame: object) -> None:
+    """Nothing: being called is the point (the interrupted wait lets Python run a pending Ctrl-C)."""
 
 
 @contextlib.contextmanager

@@ -13,7 +13,7 @@ from typing import Protocol
 from kbchat.errors import UsageError
 from kbchat.events import Answer, KBEvent, Notice, Pause, Sources
 from kbchat.safe import one_line
-from kbchat.terminal import Terminal
+from kbchat.terminal import Terminal, ctrl_c_checked
 
 
 class Mode(enum.Enum):
@@ -79,8 +79,9 @@ def consume(events: Iterable[KBEvent], handle: Callable[[KBEvent], None], answer
     """Hand each event to `handle`; Ctrl-C marks the answer cancelled; the stream is closed either way."""
     iterator = iter(events)
     try:
-        for event in iterator:
-            handle(event)
+        with ctrl_c_checked():  # so a Ctrl-C over a stalled stream is never slept through
+            for event in iterator:
+                handle(event)
     except KeyboardInterrupt:
         answer.cancelled = True
     finally:
