@@ -38,11 +38,11 @@ _kbchat() {
     local words=""
     case "$path" in
         "") words="ask chat search doctor demo serve config log --version -V --install-completion --show-completion --help -h" ;;
-        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --code --continue -c --cid --no-log --verbose -v --help -h" ;;
-        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-markdown --no-color --no-log --verbose -v --help -h" ;;
-        "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --no-color --verbose -v --help -h" ;;
+        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --continue -c --cid --verbose -v --no-color --help -h" ;;
+        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --no-markdown --sources --verbose -v --no-color --help -h" ;;
+        "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --verbose -v --no-color --help -h" ;;
         "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-color --help -h" ;;
-        "demo") words="--rich --plain --json --output -o --no-markdown --no-color --no-stream --sources --code --continue -c --cid --no-log --verbose -v --help -h" ;;
+        "demo") words="--no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --continue -c --cid --verbose -v --no-color --help -h" ;;
         "serve") words="--docs --host --port --api-key --pace --cache-dir --follow-symlinks --max-connections --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
@@ -51,7 +51,7 @@ _kbchat() {
         "config path") words="--help -h" ;;
         "log") words="show export rm path --count -n --query -q --tenant -t --json --no-pager --no-color --help -h" ;;
         "log show") words="--no-markdown --no-pager --no-color --help -h" ;;
-        "log export") words="--output -o --count -n --query -q --tenant -t --no-pager --help -h" ;;
+        "log export") words="--count -n --query -q --tenant -t --no-pager --output -o --help -h" ;;
         "log rm") words="--all --help -h" ;;
         "log path") words="--help -h" ;;
     esac

@@ -20,13 +20,15 @@ import json
 import math
 import sqlite3
 import time
-from collections.abc import Iterator, Mapping, Sequence
+from collections.abc import Iterable, Iterator, Mapping, Sequence
 from dataclasses import asdict, dataclass, field
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from kbchat.errors import KBChatError, UsageError
+from kbchat.events import Origin, Sources
+from kbchat.passages import Passage
 from kbchat.private import private_database
 from kbchat.safe import one_line
 from kbchat.schema import Shapes, made_by, stranger
@@ -150,6 +152,34 @@ class Entry:
         record["filters"] = dict(self.filters)
         record["sources"] = [dict(source) for source in self.sources]
         return record
+
+    def shown_sources(self) -> Sources | None:
+        """The logged sources as `ask` showed them: the answer's own, else the closest passages of a search.
+
+        Read back as untrusted: a field of another type is left out, fields a later kbchat added aside.
+        """
+        if not self.sources:
+            return None
+        origin: Origin = "answer" if any(source.get("from") == "answer" for source in self.sources) else "search"
+        return Sources(origin, self.question, tuple(map(_passage, self.sources)), raw="")
+
+
+def source_records(sources: Iterable[Sources]) -> list[dict[str, Any]]:
+    """Each passage of an answer's sources as the log keeps it, with `from`: its Sources' origin."""
+    return [{**{key: value for key, value in asdict(passage).items() if value not in (None, "", (), [])},
+             "from": sources_event.origin}
+            for sources_event in sources for passage in sources_event.passages]  # fmt: skip
+
+
+def _passage(source: Mapping[str, Any]) -> Passage:
+    score, tags = source.get("score"), source.get("tags")
+    fields: dict[str, Any] = {
+        name: value if isinstance(value := source.get(name), str) else ""
+        for name in ("id", "document", "text", "title", "heading", "location")
+    }
+    fields["score"] = float(score) if isinstance(score, int | float) and math.isfinite(score) else None
+    fields["tags"] = tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else ()
+    return Passage(**fields)
 
 
 class AnswerLog:

@@ -60,7 +60,6 @@ def run(options: ConnectionOptions, env: Mapping[str, str]) -> Iterator[Check]:
     except KBChatError as err:
         yield Check("settings", False, one_line(str(err)))
         return
-    settings.keep_secrets()
     yield credential("API key", mask_key(settings.api_key) if settings.api_key else "", settings, "api_key")
     yield credential("tenant", settings.tenant or "", settings, "tenant")
     url = _timed("base URL", lambda: url_detail(settings))
@@ -118,7 +117,7 @@ def config_detail(path: Path) -> str:
         raise Failed(str(err)) from None
     warning = permission_warning(path, config)
     if warning:
-        raise Failed(warning.removeprefix("warning: "))
+        raise Failed(warning)
     return f"{path} (mode {oct(path.stat().st_mode & 0o777)[2:]})"
 
 

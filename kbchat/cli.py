@@ -12,11 +12,14 @@ from __future__ import annotations
 
 import os
 import sys
-from pathlib import Path
 from typing import TYPE_CHECKING, Any
+
+from kbchat.errors import ExitCode
 
 if TYPE_CHECKING:
     import typer
+
+    from kbchat.terminal import Terminal
 
 
 def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:
@@ -27,22 +30,23 @@ def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:
 
         print(f"kbchat {__version__}")
         return
-    command, rest = (args[0], args[1:]) if args else (_bare(), [])
+    from kbchat.terminal import Terminal
+
+    term = Terminal.from_std()  # the one terminal of this run: every command writes through it
+    command, rest = (args[0], args[1:]) if args else (_bare(term), [])
     completing = "_KBCHAT_COMPLETE" in os.environ  # Typer's dynamic shell completion: its own business
     if command in FAST and not completing and (parsed := fast_parse(command, rest)) is not None:
         import importlib
 
         module, function = FAST[command]
-        getattr(importlib.import_module(f"kbchat.commands.{module}"), function)(**parsed)
+        getattr(importlib.import_module(f"kbchat.commands.{module}"), function)(term, **parsed)
         return
-    sys.exit(run_typer(args, prog_name))
+    sys.exit(run_typer(args, prog_name, term))
 
 
-def _bare() -> str:
+def _bare(term: Terminal) -> str:
     """What bare `kbchat` is: the chat on a terminal, else a question read from stdin."""
-    from kbchat.terminal import isatty
-
-    return "chat" if isatty(sys.stdin) else "ask -"
+    return "chat" if term.stdin_is_tty else "ask -"
 
 
 # --- the fast path -------------------------------------------------------------------------
@@ -51,107 +55,89 @@ FAST = {  # → kbchat.commands.<module>.<function>
     "ask": ("asking", "ask_command"), "ask -": ("asking", "ask_command"), "chat": ("asking", "chat_command"),
     "log": ("logbook", "list_command"),
 }  # fmt: skip
-FLAGS = {
-    "--rich": "rich", "--plain": "plain", "--json": "json", "--no-markdown": "no_markdown",
-    "--no-color": "no_color", "--no-stream": "no_stream", "--sources": "sources",
-    "--verbose": "verbose", "-v": "verbose", "--debug": "debug", "--no-log": "no_log", "--code": "code",
-    "--continue": "follow", "-c": "follow", "--no-pager": "no_pager",
-}  # fmt: skip
-VALUES = {
-    "--base-url": "base_url", "--api-key": "api_key", "--tenant": "tenant", "-t": "tenant",
-    "--filter": "filter", "--profile": "profile", "-p": "profile", "--timeout": "timeout",
-    "--retries": "retries", "--output": "output", "-o": "output", "--cid": "cid",
-    "--count": "count", "-n": "count", "--query": "query", "-q": "query",
-}  # fmt: skip
-CONVERT: dict[str, Any] = {"timeout": float, "retries": int, "output": Path, "count": int}
-CONNECTION = {"base_url", "api_key", "tenant", "filter", "profile", "timeout", "retries"}
-ALLOWED = {  # what each fast command takes; anything else goes to Typer
-    "ask": {*FLAGS.values(), *VALUES.values(), "words"} - {"no_pager", "count", "query"},
-    "chat": {"no_markdown", "no_color", "verbose", "debug", "no_log", *CONNECTION},
-    "log": {"count", "query", "tenant", "json", "no_pager", "no_color"},  # the list; its subcommands go to Typer
-}
+WORDS = {"ask"}  # the commands that take a question's words
 
 
 def fast_parse(command: str, args: list[str]) -> dict[str, Any] | None:
     """The arguments of `ask`, `chat` or `log` as their functions take them, or None to leave them to Typer.
 
-    Only what Typer would read the same way: known long and short options, `--opt=value`,
-    repeated --filter, `--` and a question's words. A value that does not convert, an option
-    the command does not take, a repeated single-valued one or --help: None, and Typer says
-    what is wrong.
+    The options are those kbchat.command_options says the command takes, read from their
+    declarations. Only what Typer would read the same way: known long and short options,
+    `--opt=value`, repeated --filter, `--` and a question's words. A value that does not
+    convert, an option the command does not take, a repeated single-valued one or --help:
+    None, and Typer says what is wrong.
     """
+    from kbchat.command_options import TAKES
+    from kbchat.declared import build_all
+
     if command == "ask -":  # bare `kbchat` with stdin piped
         command, args = ("ask", ["-"]) if not args else ("", args)
-    allowed = ALLOWED.get(command, set())
+    groups = TAKES.get(command, ()) if command in FAST else ()
+    if not groups:
+        return None
+    known = {flag: (name, declared) for group in groups for name, declared in group.items() for flag in declared.flags}
     words: list[str] = []
-    flags: dict[str, bool] = {}
-    values: dict[str, Any] = {}
-    filters: list[str] = []
+    given: dict[str, Any] = {}
     items = iter(args)
     for arg in items:
         if arg == "--" or arg == "-" or not arg.startswith("-"):
-            if "words" not in allowed:
+            if command not in WORDS:
                 return None
             words.extend(items) if arg == "--" else words.append(arg)
             continue
-        name, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
-        key = FLAGS.get(name) if not eq else None
-        if key is not None:
-            if key not in allowed:
-                return None
-            flags[key] = True
-            continue
-        key = VALUES.get(name)
-        if key is None or key not in allowed:
+        flag, eq, value = arg.partition("=") if arg.startswith("--") else (arg, "", "")
+        if flag not in known:
             return None
+        name, declared = known[flag]
+        if declared.kind is None:
+            if eq:
+                return None
+            given[name] = True
+            continue
         if not eq:
             following = next(items, None)
             if following is None:
                 return None
             value = following
-        if key == "filter":
-            filters.append(value)
-            continue
-        if key in values:
-            return None  # Typer keeps the last; rare enough to leave to it
         try:
-            values[key] = CONVERT.get(key, str)(value)
+            converted = declared.kind(value)
         except ValueError:
             return None
-    if command == "log":
-        return None if values.get("count", 0) < 0 else {**flags, **values}
-    from kbchat.settings import ConnectionOptions
-
-    output, cid = values.pop("output", None), values.pop("cid", None)
-    parsed: dict[str, Any] = {"connection": ConnectionOptions(**values, filters=tuple(filters)), **flags}
-    if command == "ask":
-        parsed.update(words=words, output=output, cid=cid)
-    return parsed
+        if declared.minimum is not None and converted < declared.minimum:
+            return None
+        if declared.repeat:
+            given.setdefault(name, []).append(converted)
+        elif name in given:
+            return None  # Typer keeps the last; rare enough to leave to it
+        else:
+            given[name] = converted
+    parsed = build_all(groups, given)
+    return {**parsed, "words": words} if command in WORDS else parsed
 
 
 # --- everything else: Typer ----------------------------------------------------------------
 
 
-def run_typer(args: list[str], prog_name: str) -> int:
-    """The Typer app on these arguments; its exit code, usage errors said as kbchat says errors."""
+def run_typer(args: list[str], prog_name: str, term: Terminal) -> int:
+    """The Typer app on these arguments (the terminal its commands write through); its exit code,
+    usage errors said as kbchat says errors."""
     import typer
 
     usage = sys.modules[typer.BadParameter.__module__]  # Typer's own copy of click's exceptions
     try:
-        code = typer.main.get_command(typer_app()).main(args=args, prog_name=prog_name, standalone_mode=False)
+        command = typer.main.get_command(typer_app())
+        code = command.main(args=args, prog_name=prog_name, standalone_mode=False, obj=term)
     except usage.NoArgsIsHelpError as err:  # `kbchat config` alone: its help
         err.show()
         return int(err.exit_code)
     except usage.ClickException as err:
-        from kbchat.commands.reporting import error
-
         context = getattr(err, "ctx", None)
         where = f" (see {context.command_path} --help)" if context is not None else ""
         message = err.format_message()
-        error((message[:1].lower() + message[1:]).rstrip(".") + where)
+        term.error((message[:1].lower() + message[1:]).rstrip(".") + where)
         return int(err.exit_code)
     except typer.Abort:  # Ctrl-C or end of input at one of Click's own prompts
-        return 130
+        return ExitCode.CANCELLED
     return code if isinstance(code, int) else 0
 
 

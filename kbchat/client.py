@@ -42,7 +42,7 @@ from kbchat.failures import (
     status_error,
     worth_retrying,
 )
-from kbchat.safe import display_url, keep_secret, one_line
+from kbchat.safe import display_url, one_line
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
@@ -67,8 +67,6 @@ class HTTPKB:
         self.trace = trace
         self.sleep = sleep
         self.base_url, user, password = split_userinfo(settings.base_url)
-        keep_secret(settings.api_key)
-        keep_secret(password)
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
         if user or password:

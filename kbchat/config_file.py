@@ -12,7 +12,7 @@ import os
 import stat
 from collections.abc import Mapping
 from pathlib import Path
-from typing import Any, TextIO
+from typing import TYPE_CHECKING, Any
 
 from kbchat.errors import ConfigError, UsageError
 from kbchat.safe import display_url, one_line
@@ -31,26 +31,27 @@ from kbchat.settings import (
 )
 from kbchat.wire import LIST_FILTER_KEYS
 
+if TYPE_CHECKING:
+    from kbchat.terminal import Terminal
+
 SETTABLE = (*PROFILE_KEYS, "default_profile", "filters.KEY")
 
 
-def ready_settings(options: ConnectionOptions, err: TextIO) -> Settings:
+def ready_settings(options: ConnectionOptions, term: Terminal) -> Settings:
     """A command's connection options resolved with the environment and this file, checked before anything is sent."""
-    settings = load_settings(options, err)
+    settings = load_settings(options, term)
     settings.check_ready()
     return settings
 
 
-def load_settings(options: ConnectionOptions, err: TextIO) -> Settings:
+def load_settings(options: ConnectionOptions, term: Terminal) -> Settings:
     """Settings from the command line, the environment and this file; their secrets kept from output."""
     path = config_path(os.environ)
     config = load_config(path)
     warning = permission_warning(path, config)
     if warning:
-        print(f"kbchat: {warning}", file=err)
-    settings = resolve(options, os.environ, config)
-    settings.keep_secrets()
-    return settings
+        term.warn(warning)
+    return resolve(options, os.environ, config)
 
 
 def config_path(env: Mapping[str, str]) -> Path:
@@ -116,7 +117,7 @@ def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
     except OSError:
         return None
     if holds_key and mode & (stat.S_IRWXG | stat.S_IRWXO):
-        return f"warning: {path} holds an API key and is readable by others; run: chmod 600 {path}"
+        return f"{path} holds an API key and is readable by others; run: chmod 600 {path}"
     return None
 
 

@@ -10,7 +10,8 @@
      ├── StreamIncomplete (1)    the stream broke off before [DONE]
      │    └── StreamIdle (1)     no byte for longer than the idle timeout
      ├── StreamTooLarge (1)      one line or event over the size limit
-     └── Cancelled (130)         Ctrl-C while the answer streamed
+     ├── Cancelled (130)         Ctrl-C while the answer streamed
+     └── ReaderLeft (141)        the reader of stdout went away (`| head`)
 
 Lower layers raise these and never print or exit; `cli` turns one into
 `kbchat: error: …` and its exit code. An `error` event inside a stream is data,
@@ -19,27 +20,38 @@ not an exception: it is collected by `events.Answer`.
 
 from __future__ import annotations
 
+import enum
 from typing import Any, ClassVar
 
 from kbchat.safe import one_line
 
 
+class ExitCode(enum.IntEnum):
+    """How a kbchat process ends, for a shell or a script."""
+
+    OK = 0
+    FAILED = 1
+    USAGE = 2  # the command line, the settings or the config file; nothing was sent
+    CANCELLED = 130  # 128 + SIGINT
+    READER_LEFT = 141  # 128 + SIGPIPE, as a shell reports a pipeline's reader going away
+
+
 class KBChatError(Exception):
     """Base class: a failure explained to the user in one line."""
 
-    exit_code: ClassVar[int] = 1
+    exit_code: ClassVar[ExitCode] = ExitCode.FAILED
 
 
 class UsageError(KBChatError):
     """The command line or settings are wrong; nothing was sent."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConfigError(KBChatError):
     """The config file cannot be read or holds a bad value."""
 
-    exit_code = 2
+    exit_code = ExitCode.USAGE
 
 
 class ConnectFailed(KBChatError):
@@ -81,11 +93,20 @@ class StreamTooLarge(KBChatError):
 class Cancelled(KBChatError):
     """Ctrl-C while streaming; the partial answer stays where it was shown."""
 
-    exit_code = 130
+    exit_code = ExitCode.CANCELLED
 
     def __init__(self, shown_on_screen: bool = False) -> None:
         self.shown_on_screen = shown_on_screen  # the renderer drew [cancelled] on stderr's terminal
         super().__init__("cancelled")
+
+
+class ReaderLeft(KBChatError):
+    """The reader of stdout went away before the answer was written (`kbchat ask … | head -3`)."""
+
+    exit_code = ExitCode.READER_LEFT
+
+    def __init__(self) -> None:
+        super().__init__("the reader of stdout went away")
 
 
 DETAIL_LIMIT = 300  # characters of a server's error detail shown on the one error line

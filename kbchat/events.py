@@ -12,7 +12,7 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, NamedTuple
+from typing import Any, Literal, NamedTuple
 
 from kbchat.errors import StreamTooLarge, format_detail
 from kbchat.passages import Passage
@@ -57,13 +57,24 @@ class Pause(NamedTuple):
     """All that has arrived is out: the next event waits on the network. Renderers flush here."""
 
 
+Origin = Literal["answer", "search"]
+TITLES: dict[Origin, str] = {
+    "answer": "Sources",
+    "search": "Closest passages (a search for the same question, not the answer's own citations)",
+}
+
+
 class Sources(NamedTuple):
     """Passages to list under the answer: its own sources, or the closest passages of a search."""
 
-    title: str
+    origin: Origin  # `answer`: /v1/kb/chat's own (--no-stream); `search`: a search beside the stream (--sources)
     query: str  # its words are highlighted in the snippets
     passages: tuple[Passage, ...]
     raw: str  # what --json prints; "" when the passages already went out with the answer
+
+    @property
+    def title(self) -> str:
+        return TITLES[self.origin]
 
 
 class Notice(NamedTuple):

@@ -28,12 +28,10 @@ if TYPE_CHECKING:
     from kbchat.render import Renderer
 
 SOURCES_LIMIT = 5
-SOURCES = "Sources"
-CLOSEST = "Closest passages (a search for the same question, not the answer's own citations)"
 
 
 @dataclass(frozen=True)
-class Question:
+class Request:
     """What to ask, and which way."""
 
     text: str
@@ -45,7 +43,7 @@ class Question:
 
 def exchange(
     kb: KB,
-    question: Question,
+    request: Request,
     renderer: Renderer,
     side: KB | None = None,
     copy_to: TextIO | None = None,
@@ -53,7 +51,7 @@ def exchange(
 ) -> Answer:
     """Show one answer; the Answer says how it ended. `side` runs the closest-passages search."""
     answer = Answer() if answer is None else answer
-    events = noted(answer_events(kb, question, side), answer)
+    events = noted(answer_events(kb, request, side), answer)
     if copy_to is not None:
         events = copy_content(events, copy_to)
     return renderer.render(events, answer)
@@ -73,15 +71,15 @@ def noted(events: Iterable[KBEvent], answer: Answer) -> Iterator[KBEvent]:
         answer.duration_ms = (time.monotonic() - started) * 1000
 
 
-def answer_events(kb: KB, question: Question, side: KB | None = None) -> Iterator[KBEvent]:
+def answer_events(kb: KB, request: Request, side: KB | None = None) -> Iterator[KBEvent]:
     """The answer's events, then its sources (asked for when rendering starts, so a spinner shows)."""
-    if question.no_stream:
-        yield from chat_events(kb.chat(question.text, question.filters), question.text)
+    if request.no_stream:
+        yield from chat_events(kb.chat(request.text, request.filters), request.text)
         return
-    closest = search_beside(side, question) if question.closest and side is not None else None
-    yield from kb.stream_chat(question.text, question.filters)
+    closest = search_beside(side, request) if request.closest and side is not None else None
+    yield from kb.stream_chat(request.text, request.filters)
     if closest is not None:
-        yield closest_event(closest, question)
+        yield closest_event(closest, request)
 
 
 def chat_events(body: dict[str, Any], query: str) -> Iterator[KBEvent]:
@@ -92,10 +90,10 @@ def chat_events(body: dict[str, Any], query: str) -> Iterator[KBEvent]:
     yield Content(text, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     yield Done()
     passages = tuple(from_chat_source(source) for source in _list(body.get("sources")))
-    yield Sources(SOURCES, query, passages, raw="")  # --json printed them with the body
+    yield Sources("answer", query, passages, raw="")  # --json printed them with the body
 
 
-def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
+def search_beside(side: KB, request: Request) -> Future[dict[str, Any]]:
     """The stream carries no sources: search at the same moment, on its own connection.
 
     A daemon thread completes the future, so a search still waiting when the user leaves
@@ -107,7 +105,7 @@ def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
 
     def run() -> None:
         try:
-            future.set_result(side.search(question.text, question.filters, SOURCES_LIMIT))
+            future.set_result(side.search(request.text, request.filters, SOURCES_LIMIT))
         except BaseException as err:
             future.set_exception(err)
 
@@ -115,17 +113,17 @@ def search_beside(side: KB, question: Question) -> Future[dict[str, Any]]:
     return future
 
 
-def closest_event(closest: Future[dict[str, Any]], question: Question) -> KBEvent:
+def closest_event(closest: Future[dict[str, Any]], request: Request) -> KBEvent:
     """The search's passages, or a notice that they could not be had (the answer's exit stands)."""
     try:
-        body = closest.result(timeout=question.wait)
+        body = closest.result(timeout=request.wait)
     except TimeoutError:
-        return Notice(f"no closest passages: no answer within {question.wait:g} s")
+        return Notice(f"no closest passages: no answer within {request.wait:g} s")
     except KBChatError as err:
         return Notice(f"no closest passages: {one_line(str(err))}")
     passages = tuple(from_search_item(item) for item in _list(body.get("items")))
     raw = json.dumps({"event": "kbchat.sources", "data": body}, ensure_ascii=False)
-    return Sources(CLOSEST, question.text, passages, raw)
+    return Sources("search", request.text, passages, raw)
 
 
 def copy_content(events: Iterable[KBEvent], file: TextIO) -> Iterator[KBEvent]:

@@ -17,16 +17,15 @@ from __future__ import annotations
 import os
 import re
 from collections.abc import Mapping
-from dataclasses import asdict
-from typing import TYPE_CHECKING, Any, TextIO
+from typing import TYPE_CHECKING
 
 from kbchat.safe import one_line, redact
 
 if TYPE_CHECKING:
     from kbchat.answer_log import AnswerLog, Entry
-    from kbchat.errors import KBChatError
-    from kbchat.events import Answer
+    from kbchat.asker import Turn
     from kbchat.settings import Settings
+    from kbchat.terminal import Terminal
 
 CONTEXT = 1000  # characters of the earlier query a follow-up carries
 FOLLOW_UP = "Follow-up question: "
@@ -46,33 +45,29 @@ def follow_up(earlier_query: str, question: str) -> str:
 class Memory:
     """The answer log as the commands use it: written after each answer, read for follow-ups."""
 
-    def __init__(self, settings: Settings, err: TextIO, env: Mapping[str, str] = os.environ) -> None:
-        self.settings = settings  # the chat's change as it goes (/tenant, /filter): each record takes its own
-        self.err = err
+    def __init__(self, term: Terminal, env: Mapping[str, str] = os.environ) -> None:
+        self.term = term
         self.env = env  # SQLite and the log's code are loaded only once an answer has ended
         self._log: AnswerLog | None = None
         self._failed = False
 
-    def record(
-        self, question: str, answer: Answer, failure: KBChatError | None = None,
-        query: str = "", continues: int | None = None, settings: Settings | None = None,
-    ) -> int | None:  # fmt: skip
-        """Log one exchange (unless logging is off); its id, or None."""
-        settings = settings or self.settings
+    def record(self, turn: Turn, settings: Settings) -> int | None:
+        """Log one exchange, as asked under these settings (unless logging is off); its id, or None."""
         if not settings.log or self._failed:
             return None
         import sqlite3
 
-        from kbchat.answer_log import Entry, LogUnavailable
+        from kbchat.answer_log import Entry, LogUnavailable, source_records
 
+        answer = turn.answer
         entry = Entry(
-            question=clean(question), answer=clean(answer.text), status=status(answer, failure),
+            question=clean(turn.question), answer=clean(answer.text), status=status(turn),
             tenant=settings.tenant or "", base_url=settings.logged_url,
             profile=settings.profile, filters=settings.request_filters(),
-            error=one_line(str(failure)) if failure else None,
+            error=one_line(str(turn.failure)) if turn.failure else None,
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
-            sources=[source_record(p, s.title) for s in answer.sources for p in s.passages],
-            query=clean(query), continues=continues, truncated=answer.truncated,
+            sources=source_records(answer.sources),
+            query=clean(turn.query), continues=turn.continues, truncated=answer.truncated,
         )  # fmt: skip
         try:
             return self.log().add(entry)
@@ -131,30 +126,23 @@ class Memory:
 
     def _warn(self, message: str) -> None:
         self._failed = True  # said once; a chat goes on without its log
-        print(f"kbchat: warning: {one_line(message)}", file=self.err, flush=True)
+        self.term.warn(message)
 
 
 def where(base_url: str, tenant: str) -> str:
     return one_line(f"{base_url} tenant {tenant}")
 
 
-def status(answer: Answer, failure: KBChatError | None) -> str:
+def status(turn: Turn) -> str:
+    answer = turn.answer
     if answer.cancelled:
         return "cancelled"
-    return "failed" if failure is not None or answer.errors or not answer.finished else "ok"
+    return "failed" if turn.failure is not None or answer.errors or not answer.finished else "ok"
 
 
 def clean(text: str) -> str:
     """Secrets as ****, and lone surrogates (from undecodable bytes) as U+FFFD: UTF-8 cannot store them."""
     return _SURROGATE.sub("\ufffd", redact(text))
-
-
-def source_record(passage: Any, title: str) -> dict[str, Any]:
-    """A passage as the log keeps it; `from`: `answer` (its own sources) or `search` (--sources)."""
-    from kbchat.exchange import CLOSEST
-
-    record = {key: value for key, value in asdict(passage).items() if value not in (None, "", (), [])}
-    return {**record, "from": "search" if title == CLOSEST else "answer"}
 
 
 def _round(ms: float | None) -> float | None:

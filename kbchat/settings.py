@@ -12,6 +12,7 @@ from collections.abc import Mapping
 from dataclasses import dataclass, field
 from typing import Any
 
+from kbchat.declared import option
 from kbchat.errors import ConfigError, UsageError
 from kbchat.safe import display_url
 from kbchat.wire import FILTER_KEYS, LIST_FILTER_KEYS
@@ -36,18 +37,43 @@ Filters = dict[str, "str | list[str]"]
 _HEADER_SAFE = re.compile(r"[\x21-\x7e]+")  # what an x-api-key value can be: visible ASCII
 
 
+CONN = "Connection"
+
+
 @dataclass(frozen=True)
 class ConnectionOptions:
-    """What the command line said; None means "not given"."""
+    """What the command line said of the connection; None means "not given"."""
 
-    base_url: str | None = None
-    api_key: str | None = None
-    tenant: str | None = None
-    filters: tuple[str, ...] = ()
-    profile: str | None = None
-    timeout: float | None = None
-    retries: int | None = None
-    log: bool | None = None  # False: --no-log
+    base_url: str | None = option(
+        None, "--base-url", kind=str, metavar="URL", help="API base URL [env KBCHAT_BASE_URL]", panel=CONN
+    )
+    api_key: str | None = option(
+        None, "--api-key", kind=str, metavar="KEY", help="API key, sent only as x-api-key [env KBCHAT_API_KEY]",
+        panel=CONN,
+    )  # fmt: skip
+    tenant: str | None = option(
+        None, "--tenant", "-t", kind=str, metavar="ID", help="tenant id [env KBCHAT_TENANT]", panel=CONN
+    )
+    filters: tuple[str, ...] = option(
+        (), "--filter", kind=str, repeat=True, metavar="KEY=VALUE",
+        help="filter, repeatable; tag_ids/tag_names take lists", panel=CONN,
+    )  # fmt: skip
+    profile: str | None = option(
+        None, "--profile", "-p", kind=str, metavar="NAME", help="config profile [env KBCHAT_PROFILE]", panel=CONN
+    )
+    timeout: float | None = option(
+        None, "--timeout", kind=float, metavar="SECONDS", panel=CONN,
+        help="seconds to wait for the server, and between the bytes of a stream; default 60 [env KBCHAT_TIMEOUT]",
+    )  # fmt: skip
+    retries: int | None = option(
+        None, "--retries", kind=int, metavar="N", help="retries before any answer arrives, default 3", panel=CONN
+    )
+    log: bool | None = option(
+        None, "--no-log", sets=False, help="keep this out of the answer log [env KBCHAT_NO_LOG=1]"
+    )
+
+
+CONNECTING = frozenset({"base_url", "api_key", "tenant", "filters", "profile", "timeout", "retries"})  # no --no-log
 
 
 @dataclass(frozen=True)
@@ -80,8 +106,11 @@ class Settings:
         """The API's `filters` object: the tenant first, then the others."""
         return {"tenant_id": self.tenant, **self.filters}
 
-    def keep_secrets(self) -> None:
-        """The key and a password in the base URL are masked in every diagnostic from now on."""
+    def __post_init__(self) -> None:
+        """The key and a password in the base URL are masked in every diagnostic from now on.
+
+        Here, as settings are made, so no way of making them (resolved, the demo's) can forget it.
+        """
         from urllib.parse import unquote, urlsplit
 
         from kbchat.safe import keep_secret

@@ -2,13 +2,16 @@
 dumb-ness, line mode and echo while an answer streams, Ctrl-C while the screen is put
 right, clearing the screen, a pager for long output, and a reader of stdout that went away.
 
-POSIX-only parts (termios) are guarded: without them rich output still works and typed
-keys simply echo. Imports nothing from kbchat, and nothing heavy.
+It is made once, in kbchat.cli.main, and owns every diagnostic line: `say`, `warn`, `error`
+(whatever they carry passes the sanitiser). POSIX-only parts (termios) are guarded: without
+them rich output still works and typed keys simply echo. Imports only kbchat.safe, and
+nothing heavy.
 """
 
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 import os
 import signal
 import sys
@@ -16,6 +19,8 @@ import threading
 from collections.abc import Callable, Iterator, Mapping
 from dataclasses import dataclass
 from typing import Any, TextIO
+
+from kbchat.safe import one_line, redact, terminal_safe
 
 CLEAR_SCREEN = "\x1b[H\x1b[2J\x1b[3J"  # home, clear the screen, and its scrollback
 
@@ -46,6 +51,34 @@ class Terminal:
             stdin=sys.stdin,
             stdin_is_tty=isatty(sys.stdin),
         )
+
+    def without_color(self) -> Terminal:
+        """--no-color: the same terminal, painted in no colour."""
+        return dataclasses.replace(self, color=False)
+
+    def say(self, line: str) -> None:
+        """A line for the person, on stderr; what it holds (a tenant, a path, a server's words) made harmless."""
+        with contextlib.suppress(OSError, ValueError):  # a closed stderr has no one to tell
+            print(terminal_safe(redact(line)), file=self.err, flush=True)
+
+    def warn(self, message: str) -> None:
+        self.say(f"kbchat: warning: {one_line(message)}")
+
+    def error(self, message: str) -> None:
+        self.say(f"kbchat: error: {one_line(message)}")
+
+    def release_stdout(self) -> None:
+        """All of the output is written: let a pipe's reader see its end now, before any bookkeeping.
+
+        stdout is flushed, then pointed at /dev/null (so an exit's flush cannot fail); a terminal stays.
+        """
+        with contextlib.suppress(OSError, ValueError):
+            self.out.flush()
+        if not self.is_tty:
+            with contextlib.suppress(OSError, ValueError, AttributeError):
+                devnull = os.open(os.devnull, os.O_WRONLY)
+                os.dup2(devnull, self.out.fileno())
+                os.close(devnull)
 
     def clear_screen(self) -> None:
         if self.is_tty and not self.dumb:
@@ -235,10 +268,3 @@ def _run_pager(command: str, text: str, env: Mapping[str, str]) -> bool:
             pager.stdin.close()
         pager.wait()
     return True
-
-
-def stdout_gone() -> None:
-    """The reader of stdout went away: point stdout at /dev/null so the exit flush cannot fail."""
-    with contextlib.suppress(OSError, ValueError, AttributeError):
-        devnull = os.open(os.devnull, os.O_WRONLY)
-        os.dup2(devnull, sys.stdout.fileno())

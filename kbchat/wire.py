@@ -43,11 +43,6 @@ def message_data(content: str) -> str:
     return json.dumps({"event": MESSAGE, "data": {"content": content}}, ensure_ascii=False)
 
 
-def error_data(message: str) -> str:
-    """The data of an error event."""
-    return json.dumps({"event": ERROR, "data": {"message": message}}, ensure_ascii=False)
-
-
 def unwrap(body: Any) -> Any:
     """A response body without the older API's `{"response": ...}` envelope."""
     if isinstance(body, dict) and isinstance(body.get("response"), dict | list):

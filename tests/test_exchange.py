@@ -13,7 +13,7 @@ import pytest
 
 from kbchat.errors import ConnectFailed
 from kbchat.events import Content, Done, Notice, Sources
-from kbchat.exchange import CLOSEST, SOURCES, Question, answer_events
+from kbchat.exchange import Request, answer_events
 from tests.conftest import KEY, cli
 from tests.fake_kb import NO_DONE, FakeKB, error
 
@@ -31,7 +31,7 @@ def kinds(events: list[object]) -> list[str]:
 
 def test_a_streamed_answer_is_the_streams_events() -> None:
     kb = FakeKB(["Plans ", "start at $9."])
-    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"})))
+    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"})))
     assert kinds(events) == ["Content", "Content", "Done"]
     assert kb.asked == [("q", {"tenant_id": "acme"})]
 
@@ -39,7 +39,7 @@ def test_a_streamed_answer_is_the_streams_events() -> None:
 def test_the_chat_body_is_the_answer_then_its_sources() -> None:
     kb = FakeKB()
     kb.chat_bodies.append({"answer": "Team costs $29.", "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}]})
-    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, no_stream=True)))
+    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, no_stream=True)))
     assert kinds(events) == ["Content", "Done", "Sources"]
     assert isinstance(events[0], Content) and events[0].text == "Team costs $29."
     assert json.loads(events[0].raw) == {
@@ -47,17 +47,17 @@ def test_the_chat_body_is_the_answer_then_its_sources() -> None:
         "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}],
     }
     sources = events[2]
-    assert isinstance(sources, Sources) and sources.title == SOURCES and sources.raw == ""
+    assert isinstance(sources, Sources) and sources.origin == "answer" and sources.raw == ""
     assert sources.passages[0].text == "Team: $29"
 
 
 def test_the_closest_passages_come_after_the_answer_from_the_side_kb() -> None:
     kb, side = FakeKB(["The answer."]), FakeKB()
     side.search_bodies.append({"items": [HIT], "total_found": 1})
-    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, closest=True), side))
+    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True), side))
     assert kinds(events) == ["Content", "Done", "Sources"]
     sources = events[-1]
-    assert isinstance(sources, Sources) and sources.title == CLOSEST
+    assert isinstance(sources, Sources) and sources.origin == "search"
     assert json.loads(sources.raw) == {"event": "kbchat.sources", "data": {"items": [HIT], "total_found": 1}}
     assert side.asked == [("q", {"tenant_id": "acme"})] and kb.asked == [("q", {"tenant_id": "acme"})]
 
@@ -65,7 +65,7 @@ def test_the_closest_passages_come_after_the_answer_from_the_side_kb() -> None:
 def test_a_failed_side_search_is_a_notice_not_the_answers_failure() -> None:
     kb, side = FakeKB(["The answer."]), FakeKB()
     side.search_bodies.append(ConnectFailed("cannot connect to kb.example:443: connection refused"))
-    events = list(answer_events(kb, Question("q", {"tenant_id": "acme"}, closest=True), side))
+    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True), side))
     assert events[-1] == Notice("no closest passages: cannot connect to kb.example:443: connection refused")
     assert type(events[-2]) is Done
 

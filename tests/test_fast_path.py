@@ -16,24 +16,23 @@ from tests.conftest import kbchat_env
 
 def through_typer(args: list[str], monkeypatch: pytest.MonkeyPatch, command: str = "ask") -> dict[str, Any] | None:
     """What Typer hands the same code for `kbchat COMMAND ARGS` (None when it refuses the line)."""
+    from kbchat.terminal import Terminal
+
     seen: list[dict[str, Any]] = []
 
-    def capture_ask(words: Any, connection: Any, **flags: Any) -> None:
-        seen.append({"words": list(words), "connection": connection, **flags})
+    def capture(term: Any, **given: Any) -> None:
+        seen.append(given)
 
-    def capture_chat(connection: Any, **flags: Any) -> None:
-        seen.append({"connection": connection, **flags})
-
-    monkeypatch.setattr("kbchat.commands.asking.ask_command", capture_ask)
-    monkeypatch.setattr("kbchat.commands.asking.chat_command", capture_chat)
-    monkeypatch.setattr("kbchat.commands.logbook.list_command", lambda **flags: seen.append(flags))
-    code = run_typer([command, *args], "kbchat")
+    monkeypatch.setattr("kbchat.commands.asking.ask_command", capture)
+    monkeypatch.setattr("kbchat.commands.asking.chat_command", capture)
+    monkeypatch.setattr("kbchat.commands.logbook.list_command", capture)
+    code = run_typer([command, *args], "kbchat", Terminal.from_std())
     return seen[0] if code == 0 and seen else None
 
 
 def normalised(parsed: dict[str, Any]) -> dict[str, Any]:
-    """Flags that are off are simply absent from the fast path's result."""
-    return {key: value for key, value in parsed.items() if value not in (False, None)}
+    """The question's words as a list, whichever way they came."""
+    return {key: list(value) if key == "words" else value for key, value in parsed.items()}
 
 
 @pytest.mark.parametrize(

@@ -3,15 +3,21 @@
 from __future__ import annotations
 
 import io
+import os
 from pathlib import Path
+from typing import Any
 
 import pytest
 
+from kbchat.ask_options import AskOptions
+from kbchat.asker import Asker, Earlier, Turn
 from kbchat.errors import HTTPStatusError
-from kbchat.events import Answer, Content, Done
+from kbchat.memory import Memory
 from kbchat.repl.session import ChatSession, Command, parse_command, run_loop, suggest, transcript_markdown
 from kbchat.settings import Settings
+from kbchat.terminal import Terminal
 from tests.conftest import KEY, ask_args, cli, kbchat_env
+from tests.fake_kb import FakeKB
 from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
 
 
@@ -36,30 +42,35 @@ def test_suggest() -> None:
     assert suggest("zzzz") == "; /help lists the commands"
 
 
-class Asker:
-    """Stands in for the exchange: records each question with the settings it was asked under."""
+class Chat:
+    """A chat over the real Asker, a FakeKB and the answer log (in this test's data dir); what each question met."""
 
-    def __init__(self, *outcomes: object) -> None:
-        self.outcomes = list(outcomes)
-        self.asked: list[tuple[str, str, dict, bool]] = []
+    def __init__(self, *answers: list[object], scripted: bool = True) -> None:
+        self.kb = FakeKB(*answers)
+        self.err = io.StringIO()
+        term = Terminal(out=io.StringIO(), err=self.err, is_tty=False)
+        settings = Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")
+        self.asker = RecordingAsker(settings, term, self.kb, Memory(term))
+        self.session = ChatSession(self.asker, term, scripted=scripted)
 
-    def __call__(self, question: str, settings: Settings, markdown: bool, answer: Answer) -> Answer:
-        self.asked.append((question, settings.tenant or "", dict(settings.filters), markdown))
-        outcome = self.outcomes.pop(0) if self.outcomes else "ok"
-        answer.apply(Content(f"answer to {question}" if outcome == "ok" else "part", ""))
-        if outcome == "cancelled":
-            answer.cancelled = True
-        elif isinstance(outcome, BaseException):
-            raise outcome
-        else:
-            answer.apply(Done())
-        return answer
+    @property
+    def asked(self) -> list[tuple[str, str, dict[str, object], bool]]:
+        """(query, tenant, the other filters, Markdown on) of each question sent."""
+        return [(query, filters["tenant_id"], {k: v for k, v in filters.items() if k != "tenant_id"}, options.markdown)
+                for (query, filters), options in zip(self.kb.asked, self.asker.options, strict=True)]  # fmt: skip
 
 
-def session(kb: Asker, scripted: bool = True) -> tuple[ChatSession, io.StringIO]:
-    err = io.StringIO()
-    settings = Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")
-    return ChatSession(settings, kb, io.StringIO(), err, scripted=scripted), err
+class RecordingAsker(Asker):
+    def __init__(self, *args: Any) -> None:
+        super().__init__(*args)
+        self.options: list[AskOptions] = []
+
+    def ask(self, question: str, options: AskOptions, earlier: Earlier | None = None) -> Turn:
+        self.options.append(options)
+        return super().ask(question, options, earlier)
+
+
+CANCELLED = ["part", KeyboardInterrupt()]
 
 
 def run(chat: ChatSession, *lines: str) -> int:
@@ -77,49 +88,44 @@ def run(chat: ChatSession, *lines: str) -> int:
 
 
 def test_questions_tenant_filters_and_markdown_reach_the_asker() -> None:
-    kb = Asker()
-    chat, err = session(kb)
-    code = run(chat, "first?", "/tenant globex", "/filter tag_names=A,B", "/filter source=document",
+    chat = Chat()
+    code = run(chat.session, "first?", "/tenant globex", "/filter tag_names=A,B", "/filter source=document",
                "/filter -source", "/markdown off", "second?", "", "^C", "/exit", "never asked")  # fmt: skip
     assert code == 0
-    assert kb.asked == [("first?", "acme", {}, True), ("second?", "globex", {"tag_names": ["A", "B"]}, False)]
-    assert "filters: tenant_id=globex tag_names=A,B" in err.getvalue()
+    assert chat.asked == [("first?", "acme", {}, True), ("second?", "globex", {"tag_names": ["A", "B"]}, False)]
+    assert "filters: tenant_id=globex tag_names=A,B" in chat.err.getvalue()
 
 
 def test_retry_asks_the_last_question_again_with_current_settings() -> None:
-    kb = Asker()
-    chat, _ = session(kb)
-    run(chat, "q1", "/tenant other", "/retry")
-    assert [(q, t) for q, t, _, _ in kb.asked] == [("q1", "acme"), ("q1", "other")]
+    chat = Chat()
+    run(chat.session, "q1", "/tenant other", "/retry")
+    assert [(q, t) for q, t, _, _ in chat.asked] == [("q1", "acme"), ("q1", "other")]
 
 
 def test_errors_are_shown_and_the_chat_goes_on() -> None:
-    kb = Asker(HTTPStatusError(503, "Service Unavailable", "busy"), "ok")
-    chat, err = session(kb)
-    assert run(chat, "q1", "q2") == 1
-    assert "kbchat: error: HTTP 503 Service Unavailable: busy" in err.getvalue()
-    assert [t.note for t in chat.transcript] == ["HTTP 503 Service Unavailable: busy", ""]
+    chat = Chat([HTTPStatusError(503, "Service Unavailable", "busy")], ["fine"])
+    assert run(chat.session, "q1", "q2") == 1
+    assert "kbchat: error: HTTP 503 Service Unavailable: busy" in chat.err.getvalue()
+    assert [t.note for t in chat.session.transcript] == ["HTTP 503 Service Unavailable: busy", ""]
 
 
 def test_a_cancelled_answer_is_kept_and_marked() -> None:
-    chat, _ = session(Asker("cancelled", "ok"), scripted=False)
-    assert run(chat, "q1", "q2") == 0
-    assert [(t.answer, t.note) for t in chat.transcript] == [("part", "cancelled"), ("answer to q2", "")]
+    chat = Chat(CANCELLED, ["fine"], scripted=False)
+    assert run(chat.session, "q1", "q2") == 0
+    assert [(t.answer.text, t.note) for t in chat.session.transcript] == [("part", "cancelled"), ("fine", "")]
 
 
 def test_ctrl_c_stops_a_scripted_chat_with_130() -> None:
-    kb = Asker("cancelled", "ok")
-    chat, _ = session(kb)
-    assert run(chat, "q1", "q2") == 130
-    assert [q for q, *_ in kb.asked] == ["q1"]
+    chat = Chat(CANCELLED, ["fine"])
+    assert run(chat.session, "q1", "q2") == 130
+    assert [q for q, *_ in chat.asked] == ["q1"]
 
 
 def test_a_person_leaves_with_0_whatever_failed_on_the_way() -> None:
     """Ctrl-D exits 0 in a chat on a terminal: each error was shown as it came."""
-    kb = Asker(HTTPStatusError(503, "Service Unavailable", "busy"))
-    chat, err = session(kb, scripted=False)
-    assert run(chat, "/markdown", "q1", "/bogus", "q2") == 0
-    assert "Markdown rendering on" in err.getvalue() and "kbchat: error: unknown command /bogus" in err.getvalue()
+    chat = Chat([HTTPStatusError(503, "Service Unavailable", "busy")], scripted=False)
+    assert run(chat.session, "/markdown", "q1", "/bogus", "q2") == 0
+    assert "markdown on" in chat.err.getvalue() and "kbchat: error: unknown command /bogus" in chat.err.getvalue()
 
 
 @pytest.mark.parametrize(
@@ -131,6 +137,7 @@ def test_a_person_leaves_with_0_whatever_failed_on_the_way() -> None:
         ("/filter tag_names", "/filter KEY=VALUE"),
         ("/filter -source", "no source filter is set"),
         ("/markdown maybe", "/markdown on or /markdown off"),
+        ("/sources maybe", "/sources on or /sources off"),
         ("/retry", "nothing to retry yet"),
         ("/save", "/save FILE"),
         ("/tenant a b", "no spaces"),
@@ -142,103 +149,105 @@ def test_a_person_leaves_with_0_whatever_failed_on_the_way() -> None:
     ],
 )
 def test_bad_commands_say_why_and_carry_on(line: str, message: str) -> None:
-    kb = Asker()
-    chat, err = session(kb)
-    assert run(chat, line, "still here?") == 2
-    assert message in err.getvalue() and err.getvalue().startswith("kbchat: error: ")
-    assert kb.asked[-1][0] == "still here?"
+    chat = Chat()
+    assert run(chat.session, line, "still here?") == 2
+    assert message in chat.err.getvalue() and chat.err.getvalue().startswith("kbchat: error: ")
+    assert chat.asked[-1][0] == "still here?"
 
 
 def test_save_writes_markdown_without_the_key(tmp_path: Path) -> None:
-    chat, err = session(Asker("ok", "cancelled"), scripted=False)
+    chat = Chat([f"answer to my key is {KEY}"], CANCELLED, scripted=False)
     target = tmp_path / "chat.md"
-    run(chat, f"my key is {KEY}, what is it for?", "second", f"/save {target}")
+    run(chat.session, f"my key is {KEY}, what is it for?", "second", f"/save {target}")
     text = target.read_text()
     assert KEY not in text
     assert text == (
-        "# kbchat transcript\n\n## my key is ****, what is it for?\n\nanswer to my key is ****, what is it for?\n\n"
+        "# kbchat transcript\n\n## my key is ****, what is it for?\n\nanswer to my key is ****\n\n"
         "## second\n\npart\n\n*[cancelled]*\n"
     )
-    assert f"saved 2 questions to {target}" in err.getvalue()
+    assert f"saved 2 questions to {target}" in chat.err.getvalue()
 
 
-def test_context_makes_each_question_a_follow_up() -> None:
-    kb = Asker()
-    remembered: list[tuple[str, str, int | None]] = []
+def test_context_makes_each_question_a_follow_up_and_the_log_says_what_each_continued() -> None:
+    from kbchat.answer_log import AnswerLog, log_path
 
-    def remember(question: str, answer: Answer, failure: object, query: str, continues: int | None,
-                 settings: Settings) -> int:  # fmt: skip
-        remembered.append((question, query, continues))
-        return len(remembered) + 40
-
-    chat, err = session(kb)
-    chat.remember = remember
-    run(chat, "about plans", "/context on", "and prices?", "in euros?", "/context off", "new subject", "/context")
-    assert [q for q, *_ in kb.asked] == [
+    chat = Chat()
+    run(chat.session, "about plans", "/context on", "and prices?", "in euros?", "/context off", "new subject",
+        "/context")  # fmt: skip
+    assert [q for q, *_ in chat.asked] == [
         "about plans",
         "about plans\n\nFollow-up question: and prices?",
         "about plans\n\nFollow-up question: and prices?\n\nFollow-up question: in euros?",
         "new subject",
     ]
-    assert [c for *_, c in remembered] == [None, 41, 42, None]
-    assert [q for q, *_ in remembered] == ["about plans", "and prices?", "in euros?", "new subject"]
-    assert "follow-ups on: each question carries the one before" in err.getvalue()
-    assert err.getvalue().rstrip().endswith("follow-ups off")
+    log = AnswerLog.open(log_path(os.environ))
+    entries = log.entries(10, "", "")
+    assert [(e.id, e.question, e.continues) for e in entries] == [
+        (1, "about plans", None), (2, "and prices?", 1), (3, "in euros?", 2), (4, "new subject", None)
+    ]  # fmt: skip
+    assert "follow-ups on: each question carries the one before" in chat.err.getvalue()
+    assert chat.err.getvalue().rstrip().endswith("follow-ups off")
 
 
 def test_the_prompt_shows_context() -> None:
     from kbchat.repl import prompt_label
 
-    chat, _ = session(Asker())
-    assert prompt_label(chat) == "acme"
-    run(chat, "/context on")
-    assert prompt_label(chat) == "acme [context]"
+    chat = Chat()
+    assert prompt_label(chat.session) == "acme"
+    run(chat.session, "/context on")
+    assert prompt_label(chat.session) == "acme [context]"
 
 
-def test_history_lists_this_chats_exchanges() -> None:
-    chat, err = session(Asker("ok", "cancelled", "ok"), scripted=False)
-    chat.remember = lambda *args: None
-    run(chat, "/history", "first question", "second\nquestion " + "long " * 30, "third", "/history 2")
-    lines = err.getvalue().splitlines()
+def test_history_lists_this_chats_exchanges(monkeypatch: pytest.MonkeyPatch) -> None:
+    monkeypatch.setenv("KBCHAT_NO_LOG", "1")
+    chat = Chat(["one"], CANCELLED, ["three"], scripted=False)
+    chat.asker.settings = Settings(base_url="https://kb.example", api_key=KEY, tenant="acme", log=False)
+    run(chat.session, "/history", "first question", "second\nquestion " + "long " * 30, "third", "/history 2")
+    lines = chat.err.getvalue().splitlines()
     assert lines[0] == "no exchanges yet"
     assert lines[-2].startswith("      2.  second question long long") and lines[-2].endswith("…  [cancelled]")
     assert lines[-1] == "      3.  third"
 
 
 def test_history_shows_log_ids() -> None:
-    chat, err = session(Asker())
-    chat.remember = lambda *args: 7
-    run(chat, "q", "/history")
-    assert err.getvalue().splitlines()[-1] == "      #7  q"
+    chat = Chat()
+    run(chat.session, "q", "q again", "/history")
+    assert chat.err.getvalue().splitlines()[-2:] == ["      #1  q", "      #2  q again"]
+
+
+def test_sources_on_lists_the_closest_passages_under_each_answer(monkeypatch: pytest.MonkeyPatch) -> None:
+    hit = {"id": "1", "score": 0.9, "payload": {"original_text": "Team: $29.", "title": "Plans", "document": "p.md"}}
+    chat = Chat(["The Team plan is $29."], ["Anything else."])
+    monkeypatch.setattr("kbchat.kb.connect", lambda settings, trace: chat.kb)  # the search's own connection
+    chat.kb.search_bodies.append({"items": [hit], "total_found": 1})
+    run(chat.session, "/sources on", "team price?", "/sources off", "more?")
+    shown = chat.session.term.out.getvalue()  # type: ignore[attr-defined]
+    assert shown.startswith("The Team plan is $29.\n") and "Closest passages" in shown and "Plans" in shown
+    assert shown.endswith("Anything else.\n") and shown.count("Closest passages") == 1
+    assert [q for q, _ in chat.kb.asked] == ["team price?", "team price?", "more?"]  # the answer, its search
+    assert "sources on" in chat.err.getvalue() and "sources off" in chat.err.getvalue()
 
 
 def test_copy_hands_the_last_answer_or_its_last_code_block_over() -> None:
     copied: list[tuple[str, str]] = []
-
-    class CodeAsker(Asker):
-        def __call__(self, question: str, settings: Settings, markdown: bool, answer: Answer) -> Answer:
-            answer.apply(Content("Try:\n\n```sh\nls\n```\n\nor\n\n```\npwd\n```\n", ""))
-            answer.apply(Done())
-            return answer
-
-    chat, err = session(CodeAsker())
-    chat.copy = lambda text, what: copied.append((text, what)) or f"copied {what}"
-    run(chat, "how?", "/copy", "/copy code")
-    assert copied == [("Try:\n\n```sh\nls\n```\n\nor\n\n```\npwd\n```\n", "the last answer"),
-                      ("pwd", "its last code block")]  # fmt: skip
-    assert "copied the last answer" in err.getvalue()
-    chat.transcript[-1] = chat.transcript[-1].__class__("q", "no code here")
-    assert run(chat, "/copy code") == 2 and "the last answer has no code block" in err.getvalue()
+    answer = "Try:\n\n```sh\nls\n```\n\nor\n\n```\npwd\n```\n"
+    chat = Chat([answer], ["no code here"])
+    chat.session.copy = lambda text, what: copied.append((text, what)) or f"copied {what}"
+    run(chat.session, "how?", "/copy", "/copy code")
+    assert copied == [(answer, "the last answer"), ("pwd", "its last code block")]
+    assert "copied the last answer" in chat.err.getvalue()
+    assert (
+        run(chat.session, "and now?", "/copy code") == 2 and "the last answer has no code block" in chat.err.getvalue()
+    )
 
 
 def test_edit_asks_what_was_written_in_the_editor() -> None:
-    kb = Asker()
-    chat, err = session(kb)
+    chat = Chat()
     written = iter(["  a question\nover lines\n", "   \n"])
-    chat.edit = lambda: next(written)
-    run(chat, "/edit", "/edit")
-    assert [q for q, *_ in kb.asked] == ["a question\nover lines"]
-    assert "nothing to ask: the file was left empty" in err.getvalue()
+    chat.session.edit = lambda: next(written)
+    run(chat.session, "/edit", "/edit")
+    assert [q for q, *_ in chat.asked] == ["a question\nover lines"]
+    assert "nothing to ask: the file was left empty" in chat.err.getvalue()
 
 
 def test_transcript_markdown_of_nothing() -> None:
@@ -294,28 +303,26 @@ def test_slash_completion() -> None:
 
 
 def test_a_new_tenant_starts_the_context_afresh() -> None:
-    kb = Asker()
-    chat, err = session(kb)
-    run(chat, "/context on", "acme's secret roadmap?", "/tenant globex", "and the plans?", "and prices?")
-    assert [(q, t) for q, t, *_ in kb.asked] == [
+    chat = Chat()
+    run(chat.session, "/context on", "acme's secret roadmap?", "/tenant globex", "and the plans?", "and prices?")
+    assert [(q, t) for q, t, *_ in chat.asked] == [
         ("acme's secret roadmap?", "acme"),
         ("and the plans?", "globex"),  # acme's question never goes to globex
         ("and the plans?\n\nFollow-up question: and prices?", "globex"),
     ]
-    assert "tenant: globex (follow-ups start afresh)" in err.getvalue()
+    assert "tenant: globex (follow-ups start afresh)" in chat.err.getvalue()
 
 
 def test_save_writes_a_private_file_whatever_the_umask(tmp_path: Path) -> None:
-    import os
     import stat
 
     target = tmp_path / "chat.md"
     target.write_text("")
     target.chmod(0o644)
-    chat, _ = session(Asker())
+    chat = Chat()
     old = os.umask(0o022)
     try:
-        run(chat, "q", f"/save {target}", f"/save {tmp_path / 'new.md'}")
+        run(chat.session, "q", f"/save {target}", f"/save {tmp_path / 'new.md'}")
     finally:
         os.umask(old)
     assert stat.S_IMODE(target.stat().st_mode) == 0o600 == stat.S_IMODE((tmp_path / "new.md").stat().st_mode)
@@ -330,9 +337,10 @@ def test_values_with_escapes_are_shown_harmlessly() -> None:
 
     settings = Settings(base_url="https://kb.example", api_key=KEY, tenant=ESCAPE, profile=ESCAPE,
                         filters={"category_name": ESCAPE})  # fmt: skip
-    chat = ChatSession(settings, Asker(), io.StringIO(), err := io.StringIO())
-    run(chat, "/filters", "/tenant", f"/filter tag_names={ESCAPE}")
-    shown = err.getvalue() + welcome(settings) + prompt_label(chat)
+    chat = Chat()
+    chat.asker.settings = settings
+    run(chat.session, "/filters", "/tenant", f"/filter tag_names={ESCAPE}")
+    shown = chat.err.getvalue() + welcome(settings) + prompt_label(chat.session)
     assert "\x1b" not in shown and "\x07" not in shown and shown.count("t␛]0;owned␇") == 10
 
 
@@ -350,9 +358,8 @@ def test_a_broken_editor_is_one_line_and_the_chat_goes_on(
 
     monkeypatch.delenv("VISUAL", raising=False)
     monkeypatch.setenv("EDITOR", editor)
-    kb = Asker()
-    chat, err = session(kb, scripted=False)
-    chat.edit = edit_in_editor
-    assert run(chat, "/edit", "still here?") == 0
-    assert err.getvalue().splitlines()[0].startswith(f"kbchat: error: {message}")
-    assert [q for q, *_ in kb.asked] == ["still here?"]
+    chat = Chat(scripted=False)
+    chat.session.edit = edit_in_editor
+    assert run(chat.session, "/edit", "still here?") == 0
+    assert chat.err.getvalue().splitlines()[0].startswith(f"kbchat: error: {message}")
+    assert [q for q, *_ in chat.asked] == ["still here?"]

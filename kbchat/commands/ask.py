@@ -2,46 +2,24 @@
 
 from __future__ import annotations
 
-from kbchat.commands.options import (
-    JSON,
-    Code,
-    Debug,
-    Follow,
-    FollowID,
-    NoColor,
-    NoLog,
-    NoMarkdown,
-    NoStream,
-    Output,
-    Plain,
-    Question,
-    Rich,
-    Sources,
-    Verbose,
-    with_connection,
-)
-from kbchat.settings import ConnectionOptions
+from typing import TYPE_CHECKING
+
+from kbchat.commands.options import QuestionWords, with_options
+
+if TYPE_CHECKING:
+    from kbchat.ask_options import AskOptions, CommonOptions
+    from kbchat.settings import ConnectionOptions
+    from kbchat.terminal import Terminal
 
 
-@with_connection
+@with_options("ask")
 def ask(
-    question: Question = None,
+    question: QuestionWords = None,
     *,
+    term: Terminal,
     connection: ConnectionOptions,
-    rich: Rich = False,
-    plain: Plain = False,
-    json: JSON = False,
-    output: Output = None,
-    no_markdown: NoMarkdown = False,
-    no_color: NoColor = False,
-    no_stream: NoStream = False,
-    sources: Sources = False,
-    code: Code = False,
-    follow: Follow = False,
-    cid: FollowID = None,
-    no_log: NoLog = False,
-    verbose: Verbose = False,
-    debug: Debug = False,
+    options: AskOptions,
+    common: CommonOptions,
 ) -> None:
     """Ask one question; the answer streams in as it is written.
 
@@ -50,6 +28,4 @@ def ask(
     """
     from kbchat.commands.asking import ask_command
 
-    ask_command(question or [], connection, rich=rich, plain=plain, json=json, output=output, no_markdown=no_markdown,
-            no_color=no_color, no_stream=no_stream, sources=sources, verbose=verbose, debug=debug, code=code,
-            no_log=no_log, follow=follow, cid=cid)  # fmt: skip
+    ask_command(term, words=question or [], connection=connection, options=options, common=common)

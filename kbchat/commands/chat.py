@@ -2,26 +2,24 @@
 
 from __future__ import annotations
 
-from kbchat.commands.options import Debug, NoColor, NoLog, NoMarkdown, Verbose, with_connection
-from kbchat.settings import ConnectionOptions
+from typing import TYPE_CHECKING
+
+from kbchat.commands.options import with_options
+
+if TYPE_CHECKING:
+    from kbchat.ask_options import AskOptions, CommonOptions
+    from kbchat.settings import ConnectionOptions
+    from kbchat.terminal import Terminal
 
 
-@with_connection
-def chat(
-    *,
-    connection: ConnectionOptions,
-    no_markdown: NoMarkdown = False,
-    no_color: NoColor = False,
-    no_log: NoLog = False,
-    verbose: Verbose = False,
-    debug: Debug = False,
-) -> None:
+@with_options("chat")
+def chat(*, term: Terminal, connection: ConnectionOptions, options: AskOptions, common: CommonOptions) -> None:
     """Chat: one question after another, each answered live.
 
-    Slash commands: /help /tenant /filter /filters /retry /save /markdown /clear /exit.
+    /help lists the slash commands (/tenant, /filter, /retry, /save, /context, …).
     With stdin not a terminal, each non-empty line is a question, answered in plain text;
     the exit code is non-zero if any answer failed.
     """
     from kbchat.commands.asking import chat_command
 
-    chat_command(connection, no_markdown=no_markdown, no_color=no_color, verbose=verbose, debug=debug, no_log=no_log)
+    chat_command(term, connection=connection, options=options, common=common)

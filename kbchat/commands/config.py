@@ -8,26 +8,29 @@ from typing import Annotated, Any
 
 import typer
 
-from kbchat.commands.options import Profile
+from kbchat.commands.options import with_options
+from kbchat.settings import ConnectionOptions
+from kbchat.terminal import Terminal
 
 config_app = typer.Typer(help="Read and write the config file.", rich_markup_mode=None, no_args_is_help=True)
 
 
 @config_app.command("show", short_help="The settings in effect, and where each comes from.")
-def config_show(profile: Profile = None) -> None:
+@with_options("config")
+def config_show(*, term: Terminal, connection: ConnectionOptions) -> None:
     """Show the settings in effect and where each comes from (the key masked)."""
     from kbchat.commands.reporting import reported
     from kbchat.config_file import config_path, describe, load_settings
     from kbchat.safe import one_line
-    from kbchat.settings import ConnectionOptions
 
-    with reported():
-        settings = load_settings(ConnectionOptions(profile=profile), sys.stderr)
-        print(f"# {one_line(str(config_path(os.environ)))}")
-        print("\n".join(describe(settings)))
+    with reported(term):
+        settings = load_settings(connection, term)
+        print(f"# {one_line(str(config_path(os.environ)))}", file=term.out)
+        print("\n".join(describe(settings)), file=term.out)
 
 
 @config_app.command("set", short_help="Set KEY in a profile (the key asked for unseen).")
+@with_options("config")
 def config_set(
     key: Annotated[
         str, typer.Argument(help="base_url, api_key, tenant, timeout, retries, default_profile, filters.KEY")
@@ -40,7 +43,9 @@ def config_set(
             show_default=False,
         ),
     ] = None,
-    profile: Profile = None,
+    *,
+    term: Terminal,
+    connection: ConnectionOptions,
 ) -> None:
     """Set KEY in a profile of the config file (written with mode 0600).
 
@@ -51,27 +56,30 @@ def config_set(
     from kbchat.config_file import config_path, load_config, save_config, set_value
     from kbchat.safe import display_url, one_line
 
-    with reported():
+    with reported(term):
         if value is None:
             value = _read_secret(key)
         path = config_path(os.environ)
         config = load_config(path)
-        name = _profile_name(profile, config)
+        name = _profile_name(connection.profile, config)
         save_config(path, set_value(config, name, key, value))
         shown = "****" if key == "api_key" else display_url(value) if key == "base_url" else value
-        print(one_line(f"{key} = {shown}  (profile {name}, {path})"), file=sys.stderr)
+        term.say(one_line(f"{key} = {shown}  (profile {name}, {path})"))
 
 
 @config_app.command("unset", short_help="Remove KEY from a profile.")
-def config_unset(key: Annotated[str, typer.Argument(help="the key to remove")], profile: Profile = None) -> None:
+@with_options("config")
+def config_unset(
+    key: Annotated[str, typer.Argument(help="the key to remove")], *, term: Terminal, connection: ConnectionOptions
+) -> None:
     """Remove KEY from a profile of the config file."""
     from kbchat.commands.reporting import reported
     from kbchat.config_file import config_path, load_config, save_config, unset_value
 
-    with reported():
+    with reported(term):
         path = config_path(os.environ)
         config = load_config(path)
-        save_config(path, unset_value(config, _profile_name(profile, config), key))
+        save_config(path, unset_value(config, _profile_name(connection.profile, config), key))
 
 
 @config_app.command("path", short_help="Print the config file's path.")

@@ -4,12 +4,14 @@ from __future__ import annotations
 
 import typer
 
-from kbchat.commands.options import NoColor, with_connection
+from kbchat.ask_options import CommonOptions
+from kbchat.commands.options import with_options
 from kbchat.settings import ConnectionOptions
+from kbchat.terminal import Terminal
 
 
-@with_connection
-def doctor(*, connection: ConnectionOptions, no_color: NoColor = False) -> None:
+@with_options("doctor")
+def doctor(*, term: Terminal, connection: ConnectionOptions, common: CommonOptions) -> None:
     """Check that everything a question needs is in place.
 
     The config file, key, tenant, base URL, DNS, TLS, health and a test search: one
@@ -22,12 +24,11 @@ def doctor(*, connection: ConnectionOptions, no_color: NoColor = False) -> None:
     from kbchat.checks import run
     from kbchat.commands.reporting import reported
     from kbchat.render.doctor_lines import CheckLines
-    from kbchat.terminal import Terminal
 
-    term = Terminal.from_std(no_color=no_color)
+    term = term.without_color() if common.no_color else term
     lines = CheckLines(term)
     failed = False
-    with reported():
+    with reported(term):
         for check in run(connection, os.environ):
             lines.show(check)
             failed = failed or check.ok is not True

@@ -6,17 +6,21 @@ from typing import Annotated, Any
 
 import typer
 
-from kbchat.commands.options import OUT, Debug, NoColor, Verbose, with_connection
+from kbchat.ask_options import OUT, CommonOptions
+from kbchat.commands.options import with_options
 from kbchat.settings import ConnectionOptions
+from kbchat.terminal import Terminal
 
 MAX_LIMIT = 100
 
 
-@with_connection
+@with_options("search")
 def search(
     query: Annotated[list[str], typer.Argument(metavar="QUERY...", help="words to search for", show_default=False)],
     *,
+    term: Terminal,
     connection: ConnectionOptions,
+    common: CommonOptions,
     limit: Annotated[int, typer.Option("--limit", "-n", metavar="N", help="how many passages, 1 to 100")] = 10,
     min_score: Annotated[
         float | None, typer.Option("--min-score", metavar="SCORE", help="drop passages scoring below this (0..1)")
@@ -24,9 +28,6 @@ def search(
     json: Annotated[
         bool, typer.Option("--json", help="print the response as JSON (the default when piped)", rich_help_panel=OUT)
     ] = False,
-    no_color: NoColor = False,
-    verbose: Verbose = False,
-    debug: Debug = False,
 ) -> None:
     """The closest passages for a query, without an answer.
 
@@ -40,11 +41,10 @@ def search(
     from kbchat.config_file import ready_settings
     from kbchat.errors import UsageError
     from kbchat.kb import connect
-    from kbchat.terminal import Terminal
     from kbchat.trace import make_trace
 
-    term = Terminal.from_std(no_color=no_color)
-    with reported(debug):
+    term = term.without_color() if common.no_color else term
+    with reported(term, common.debug):
         text = " ".join(query).strip()
         if not text:
             raise UsageError('empty query: kbchat search "some words"')
@@ -52,8 +52,8 @@ def search(
             raise UsageError(f"--limit takes a whole number from 1 to {MAX_LIMIT}")
         if min_score is not None and not 0 <= min_score <= 1:
             raise UsageError("--min-score takes a number from 0 to 1")
-        settings = ready_settings(connection, term.err)
-        with contextlib.closing(connect(settings, make_trace(term.err, verbose))) as kb:
+        settings = ready_settings(connection, term)
+        with contextlib.closing(connect(settings, make_trace(term.err, common.verbose))) as kb:
             body = kb.search(text, settings.request_filters(), limit)
         items: list[Any] = body["items"] if isinstance(body.get("items"), list) else []
         if min_score is not None:

@@ -2,34 +2,25 @@
 
 from __future__ import annotations
 
+import contextlib
 import sys
+from collections.abc import Iterator
 from pathlib import Path
 from typing import Annotated
 
 import typer
 
-from kbchat.commands.options import (
-    JSON,
-    Code,
-    Debug,
-    Follow,
-    FollowID,
-    NoColor,
-    NoLog,
-    NoMarkdown,
-    NoStream,
-    Output,
-    Plain,
-    Question,
-    Rich,
-    Sources,
-    Verbose,
-)
+from kbchat.ask_options import AskOptions, CommonOptions
+from kbchat.commands.options import QuestionWords, with_options
+from kbchat.errors import ExitCode
+from kbchat.settings import ConnectionOptions, Settings
+from kbchat.terminal import Terminal
 
 DEMO_TENANT = "demo"
 DEMO_LOGGED = "kbchat demo"  # the answer log's name for the demo, whose server has a new port each run
 
 
+@with_options("serve")
 def serve(
     docs: Annotated[
         Path | None,
@@ -63,7 +54,9 @@ def serve(
     max_connections: Annotated[
         int, typer.Option("--max-connections", metavar="N", help="open connections at most; more get 503")
     ] = 256,
-    debug: Debug = False,
+    *,
+    term: Terminal,
+    common: CommonOptions,
 ) -> None:
     """A local knowledge base: your documents over the same API.
 
@@ -78,20 +71,22 @@ def serve(
     from kbchat.commands.reporting import reported
     from kbchat.server.run import SAMPLE_DOCS, start_server, stop
 
-    with reported(debug):
+    with reported(term, common.debug):
         server = start_server(docs or SAMPLE_DOCS, host, port, api_key, pace, cache_dir, log=sys.stderr,
                               follow_symlinks=follow_symlinks, max_connections=max_connections)  # fmt: skip
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         stats = server.index.stats()
         tenants = ", ".join(stats["tenants"]) or "none yet"
-        print(f"kbchat serve: {stats['documents']} documents, {stats['passages']} passages from {server.index.docs}; "
-              f"tenants: {tenants}; key {'required' if api_key else 'not required'}", file=sys.stderr)  # fmt: skip
-        print(f"listening on {server.url}", flush=True)
+        term.say(
+            f"kbchat serve: {stats['documents']} documents, {stats['passages']} passages from "
+            f"{server.index.docs}; tenants: {tenants}; key {'required' if api_key else 'not required'}"
+        )
+        print(f"listening on {server.url}", file=term.out, flush=True)
         try:
             server.serve_forever()
         except KeyboardInterrupt:
             server.in_flight.settle()  # their access-log lines before the last line
-            print("kbchat serve: stopped", file=sys.stderr)
+            term.say("kbchat serve: stopped")
         finally:
             stop(server)
 
@@ -101,22 +96,14 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
     raise KeyboardInterrupt
 
 
+@with_options("demo")
 def demo(
-    question: Question = None,
-    rich: Rich = False,
-    plain: Plain = False,
-    json: JSON = False,
-    output: Output = None,
-    no_markdown: NoMarkdown = False,
-    no_color: NoColor = False,
-    no_stream: NoStream = False,
-    sources: Sources = False,
-    code: Code = False,
-    follow: Follow = False,
-    cid: FollowID = None,
-    no_log: NoLog = False,
-    verbose: Verbose = False,
-    debug: Debug = False,
+    question: QuestionWords = None,
+    *,
+    term: Terminal,
+    connection: ConnectionOptions,
+    options: AskOptions,
+    common: CommonOptions,
 ) -> None:
     """Try kbchat on a bundled sample: no key, no setup, no network.
 
@@ -125,56 +112,60 @@ def demo(
     one question per line). Answers are typed at a readable pace on a terminal, and
     written at once into a pipe or a file.
     """
+    from kbchat.commands.asking import answer_one, chat
     from kbchat.commands.reporting import reported
-    from kbchat.errors import UsageError
-    from kbchat.render import choose_mode
-    from kbchat.server.app import DEFAULT_PACE
-    from kbchat.server.run import SAMPLE_DOCS, SAMPLE_QUESTIONS, serve_in_background, start_server, stop
-    from kbchat.settings import Settings, env_log
-    from kbchat.terminal import Terminal
 
-    term = Terminal.from_std(no_color=no_color)
-    exit_code = 0
-    with reported(debug):
-        mode = choose_mode(rich=rich, plain=plain, json=json, code=code)
-        one_answer = {"--rich": rich, "--plain": plain, "--json": json, "--output": output, "--no-stream": no_stream,
-                      "--sources": sources, "--code": code, "--continue": follow, "--cid": cid}  # fmt: skip
-        given = [name for name, value in one_answer.items() if value]
-        if given and not question:
-            shape = "shape" if len(given) > 1 else "shapes"
-            raise UsageError(f'{", ".join(given)} {shape} one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
-        if question:  # a bad question or flag is said before the server starts
-            from kbchat.commands.asking import followed
-            from kbchat.question import build_question, read_stdin
-
-            follows = followed(follow, cid)
-            text = build_question(question, read_stdin(question, term), "demo")
-        import secrets
-
-        key = secrets.token_urlsafe(24)
-        # Typed at a readable pace for a person watching; at once into a pipe or a file.
-        server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None, pace=DEFAULT_PACE if term.is_tty else 0.0)
-        serve_in_background(server)
-        try:
-            import os
-
-            logged = not no_log and env_log(os.environ) is not False  # the demo reads no config file
-            settings = Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED)
-            settings.keep_secrets()
-            count = server.index.stats()["documents"]
-            print(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
-                  "answers quote them (no AI model)", file=sys.stderr)  # fmt: skip
-            if not question:
-                from kbchat.commands.asking import chat
+    term = term.without_color() if common.no_color else term
+    exit_code: int = ExitCode.OK
+    with reported(term, common.debug):
+        options.check()
+        text = demo_question(question, options, term)  # a bad question or flag is said before the server starts
+        with demo_settings(term, connection) as settings:
+            if text is not None:
+                answer_one(term, settings, text, options, common.verbose)
+            else:
+                from kbchat.server.run import SAMPLE_QUESTIONS
 
                 if term.stdin_is_tty:
-                    print("Try: " + "\n     ".join(SAMPLE_QUESTIONS), file=sys.stderr)
-                exit_code = chat(settings, term, verbose=verbose, markdown=not no_markdown)
-            else:
-                from kbchat.commands.asking import answer_one
-
-                answer_one(text, settings, term, mode, output=output, verbose=verbose, markdown=not no_markdown,
-                           no_stream=no_stream, sources=sources, follows=follows)  # fmt: skip
-        finally:
-            stop(server)
+                    term.say("Try: " + "\n     ".join(SAMPLE_QUESTIONS))
+                exit_code = chat(term, settings, options, common.verbose)
     raise typer.Exit(exit_code)
+
+
+def demo_question(words: list[str] | None, options: AskOptions, term: Terminal) -> str | None:
+    """The demo's one question, or None for the chat; options that shape one answer need one."""
+    from kbchat.errors import UsageError
+
+    if not words:
+        given = options.one_answer_flags()
+        if given:
+            shape = "shape" if len(given) > 1 else "shapes"
+            raise UsageError(f'{", ".join(given)} {shape} one answer: give a QUESTION, e.g. kbchat demo {given[0]} "…"')
+        return None
+    from kbchat.question import build_question, read_stdin
+
+    return build_question(words, read_stdin(words, term), "demo")
+
+
+@contextlib.contextmanager
+def demo_settings(term: Terminal, connection: ConnectionOptions) -> Iterator[Settings]:
+    """The sample served on a free loopback port for as long as this lasts, and settings that ask it."""
+    import os
+    import secrets
+
+    from kbchat.server.app import DEFAULT_PACE
+    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.settings import Settings, env_log
+
+    key = secrets.token_urlsafe(24)
+    # Typed at a readable pace for a person watching; at once into a pipe or a file.
+    server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None, pace=DEFAULT_PACE if term.is_tty else 0.0)
+    serve_in_background(server)
+    try:
+        logged = connection.log is not False and env_log(os.environ) is not False  # the demo reads no config file
+        count = server.index.stats()["documents"]
+        term.say(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
+                 "answers quote them (no AI model)")  # fmt: skip
+        yield Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED)
+    finally:
+        stop(server)

@@ -54,6 +54,6 @@ def root(
     if ctx.invoked_subcommand is not None:
         return
     if isatty(sys.stdin):
-        ctx.invoke(chat)
+        ctx.invoke(chat, ctx=ctx)
     else:
-        ctx.invoke(ask, question=["-"])
+        ctx.invoke(ask, ctx=ctx, question=["-"])

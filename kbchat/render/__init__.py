@@ -10,7 +10,6 @@ import enum
 from collections.abc import Callable, Iterable
 from typing import Protocol
 
-from kbchat.errors import UsageError
 from kbchat.events import Answer, KBEvent, Notice, Pause, Sources
 from kbchat.safe import one_line
 from kbchat.terminal import Terminal, ctrl_c_checked
@@ -34,15 +33,6 @@ class Renderer(Protocol):
         ends in an exception (a broken stream).
         """
         ...
-
-
-def choose_mode(rich: bool = False, plain: bool = False, json: bool = False, code: bool = False) -> Mode:
-    """The mode the --rich/--plain/--json/--code flags ask for; AUTO when none does."""
-    flags = (("rich", rich), ("plain", plain), ("json", json), ("code", code))
-    chosen = [name for name, flag in flags if flag]
-    if len(chosen) > 1:
-        raise UsageError(f"choose one output mode, not {' and '.join('--' + c for c in chosen)}")
-    return Mode(chosen[0]) if chosen else Mode.AUTO
 
 
 def resolve_mode(mode: Mode, term: Terminal) -> Mode:

@@ -10,14 +10,11 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
-import math
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
-from typing import Any
 
 from kbchat.answer_log import Entry
-from kbchat.passages import Passage
 from kbchat.safe import json_safe, one_line, terminal_safe
 from kbchat.terminal import Terminal
 from kbchat.transcript import Written, markdown_parts
@@ -68,8 +65,8 @@ def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
         console.print(Text(f"[failed: {one_line(entry.error or 'the answer did not end')}]", style="red"))
     if entry.truncated:
         console.print(Text("[only the first 4 MiB of this answer were logged]", style="dim"))
-    if entry.sources:
-        print_passages(shown, passages(entry), entry.question, sources_title(entry))
+    if (sources := entry.shown_sources()) is not None:
+        print_passages(shown, sources.passages, sources.query, sources.title)
     return buffer.getvalue()
 
 
@@ -79,9 +76,9 @@ def entries_markdown(entries: Iterable[Entry]) -> Iterator[str]:
 
     def written(entry: Entry) -> Written:
         answer = entry.answer
-        if entry.sources:
-            listed = "".join(f"- {p.label}\n" for p in passages(entry))
-            answer = f"{answer.rstrip()}\n\n{sources_title(entry)}:\n\n{listed}"
+        if (sources := entry.shown_sources()) is not None:
+            listed = "".join(f"- {p.label}\n" for p in sources.passages)
+            answer = f"{answer.rstrip()}\n\n{sources.title}:\n\n{listed}"
         note = "" if entry.status == "ok" else entry.status + (f": {entry.error}" if entry.error else "")
         return Written(entry.question, answer, note, about(entry))
 
@@ -96,28 +93,6 @@ def about(entry: Entry) -> str:
     if entry.continues:
         parts.append(f"follows #{entry.continues}")
     return " · ".join(part for part in parts if part)
-
-
-def sources_title(entry: Entry) -> str:
-    """As `ask` titled them: the answer's own sources, or the closest passages of a search beside it."""
-    from kbchat.exchange import CLOSEST, SOURCES
-
-    return SOURCES if any(source.get("from") == "answer" for source in entry.sources) else CLOSEST
-
-
-def passages(entry: Entry) -> list[Passage]:
-    """The logged sources as passages again (fields a later kbchat added are left aside)."""
-    found = []
-    for source in entry.sources:
-        score, tags = source.get("score"), source.get("tags")
-        fields: dict[str, Any] = {
-            name: value if isinstance(value := source.get(name), str) else ""
-            for name in ("id", "document", "text", "title", "heading", "location")
-        }  # the log is read back as untrusted: a field of another type is left out
-        fields["score"] = float(score) if isinstance(score, int | float) and math.isfinite(score) else None
-        fields["tags"] = tuple(tag for tag in tags if isinstance(tag, str)) if isinstance(tags, list) else ()
-        found.append(Passage(**fields))
-    return found
 
 
 def local_time(stamp: str) -> str:

@@ -9,37 +9,29 @@ question (or a slash command) answered in plain text, and the exit code adds up.
 
 from __future__ import annotations
 
+import dataclasses
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, TextIO
 from urllib.parse import urlsplit
 
 from kbchat.clipboard import copy
-from kbchat.events import Answer
 from kbchat.repl.session import ChatSession, run_loop
 from kbchat.safe import display_url, one_line, terminal_safe
 from kbchat.settings import DEFAULT_PROFILE, Settings
-from kbchat.terminal import Terminal, quiet_keyboard
+from kbchat.terminal import quiet_keyboard
 
 if TYPE_CHECKING:
-    from kbchat.kb import KB
-    from kbchat.memory import Memory
+    from kbchat.ask_options import AskOptions
+    from kbchat.asker import Asker
 
 
-def run_chat(settings: Settings, term: Terminal, kb: KB, memory: Memory, markdown: bool = True) -> int:
-    """Chat until Ctrl-D, /exit or the end of piped input; the exit code. Each exchange goes to `memory`."""
-    from kbchat.exchange import Question, exchange
-    from kbchat.render import Mode, make_renderer
-
-    mode = Mode.AUTO if term.stdin_is_tty else Mode.PLAIN
-
-    def ask(question: str, current: Settings, use_markdown: bool, answer: Answer) -> Answer:
-        renderer = make_renderer(mode, term, markdown=use_markdown)
-        asked = Question(question, current.request_filters(), wait=current.timeout)
-        return exchange(kb, asked, renderer, answer=answer)
-
-    session = ChatSession(settings, ask, term.out, term.err, markdown=markdown, scripted=not term.stdin_is_tty,
-                          remember=memory.record, copy=lambda text, what: copy(term, text, what))  # fmt: skip
-    if not term.stdin_is_tty:
+def run_chat(asker: Asker, options: AskOptions) -> int:
+    """Chat until Ctrl-D, /exit or the end of piped input; the exit code. Each question goes through the Asker."""
+    term = asker.term
+    scripted = not term.stdin_is_tty
+    session = ChatSession(asker, term, dataclasses.replace(options, plain=True) if scripted else options,
+                          scripted=scripted, copy=lambda text, what: copy(term, text, what))  # fmt: skip
+    if scripted:
         assert term.stdin is not None
         return run_loop(session, line_reader(term.stdin))
     session.clear_screen = term.clear_screen
@@ -55,7 +47,7 @@ def run_chat(settings: Settings, term: Terminal, kb: KB, memory: Memory, markdow
         if placeholder:
             term.erase_line()
         session.edit = edit_in_editor
-        read = prompt_reader(lambda: prompt_label(session), history_path(), settings.api_key, session.say)
+        read = prompt_reader(lambda: prompt_label(session), history_path(), session.settings.api_key, term.warn)
         return run_loop(session, read)
 
 

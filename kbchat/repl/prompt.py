@@ -13,7 +13,7 @@ from prompt_toolkit.history import FileHistory, History, InMemoryHistory
 from prompt_toolkit.key_binding import KeyBindings, KeyPressEvent
 
 from kbchat.errors import UsageError
-from kbchat.repl.session import COMMANDS
+from kbchat.repl.session import COMMANDS, TOGGLES
 from kbchat.wire import FILTER_KEYS
 
 
@@ -33,7 +33,7 @@ class KeylessHistory(FileHistory):
 
 
 class SlashCompleter(Completer):
-    """Completes /commands, then filter keys after /filter and on|off after /markdown."""
+    """Completes /commands, then filter keys after /filter and on|off after /markdown, /context and the like."""
 
     def get_completions(self, document: Document, complete_event: CompleteEvent) -> Iterator[Completion]:
         text = document.text_before_cursor
@@ -48,7 +48,7 @@ class SlashCompleter(Completer):
         choices: list[str] = []
         if name == "filter":
             choices = [f"{key}=" for key in FILTER_KEYS] + [f"-{key}" for key in FILTER_KEYS]
-        elif name == "markdown":
+        elif name in TOGGLES or name == "context":
             choices = ["on", "off"]
         for choice in choices:
             if choice.startswith(arg) and "=" not in arg:
@@ -84,7 +84,7 @@ def prompt_reader(
     try:
         kept = KeylessHistory(history, secret)
     except OSError as err:
-        warn(f"kbchat: warning: history is kept for this session only: cannot write {history}: {err.strerror or err}")
+        warn(f"history is kept for this session only: cannot write {history}: {err.strerror or err}")
         kept = InMemoryHistory()
     session: PromptSession[str] = PromptSession(
         history=kept,

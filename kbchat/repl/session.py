@@ -13,15 +13,17 @@ import difflib
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TextIO
+from typing import Any, Protocol
 
-from kbchat.errors import KBChatError, UsageError
-from kbchat.events import Answer
-from kbchat.exchange import outcome
-from kbchat.safe import one_line, redact, terminal_safe
+from kbchat.ask_options import CHAT_TAKES, AskOptions
+from kbchat.asker import Earlier, Turn
+from kbchat.declared import declarations
+from kbchat.errors import ExitCode, UsageError
 from kbchat.settings import Settings, add_filter, check_filter_key
+from kbchat.terminal import Terminal
 from kbchat.wire import FILTER_KEYS
 
+TOGGLES = {name: declared.toggle for name, declared in declarations(AskOptions).items() if name in CHAT_TAKES}
 COMMANDS = {
     "help": "list the commands",
     "exit": "leave (also /quit, Ctrl-D)",
@@ -32,17 +34,21 @@ COMMANDS = {
     "filters": "show the tenant and filters in use",
     "retry": "ask the last question again",
     "save": "/save FILE: write the questions and answers so far as Markdown",
-    "markdown": "/markdown on|off: render answers as Markdown, or show them literally",
+    **{name: f"/{name} on|off: {toggle}" for name, toggle in TOGGLES.items()},
     "context": "/context on|off: ask each next question as a follow-up of the one before",
     "history": "/history [N]: the last N exchanges of this chat (10)",
     "copy": "/copy: the last answer to the clipboard; /copy code: its last code block",
     "edit": "/edit: write the next question in $EDITOR (also Ctrl-X Ctrl-E at the prompt)",
 }
-
-AskFn = Callable[[str, Settings, bool, Answer], Answer]  # query, settings, Markdown on → the answer shown
-RememberFn = Callable[[str, Answer, "KBChatError | None", str, "int | None", Settings], "int | None"]
-CANCELLED = 130
 HISTORY = 10
+
+
+class Asking(Protocol):
+    """What the chat asks through: kbchat.asker.Asker, or a stand-in in tests."""
+
+    settings: Settings
+
+    def ask(self, question: str, options: AskOptions, earlier: Earlier | None = None) -> Turn: ...
 
 
 @dataclass(frozen=True)
@@ -66,32 +72,28 @@ def suggest(name: str) -> str:
 
 
 @dataclass
-class Turn:
-    question: str
-    answer: str
-    note: str = ""  # "cancelled", or the error that ended it
-    query: str = ""  # what was sent: the question, with the previous one's for a follow-up
-    log_id: int | None = None
-
-
-@dataclass
 class ChatSession:
     """What one chat remembers between questions."""
 
-    settings: Settings
-    ask: AskFn
-    out: TextIO
-    err: TextIO
+    asker: Asking
+    term: Terminal
+    options: AskOptions = field(default_factory=AskOptions)  # /markdown, /sources change them
     clear_screen: Callable[[], None] = lambda: None
-    remember: RememberFn = lambda *args: None
     copy: Callable[[str, str], str] = lambda text, what: "no clipboard here"
     edit: Callable[[], str] | None = None
-    markdown: bool = True
     context: bool = False
     context_from: int = 0  # the first exchange a follow-up may carry: none asked of another tenant
     scripted: bool = False  # stdin piped: failures add up to the exit code, Ctrl-C stops the run
     transcript: list[Turn] = field(default_factory=list)
-    exit_code: int = 0
+    exit_code: int = ExitCode.OK
+
+    @property
+    def settings(self) -> Settings:
+        return self.asker.settings
+
+    @settings.setter
+    def settings(self, settings: Settings) -> None:
+        self.asker.settings = settings
 
     def handle(self, line: str) -> bool:
         """Act on one line of input; False when the user asked to leave."""
@@ -102,32 +104,20 @@ class ChatSession:
         try:
             return self.run_command(command)
         except UsageError as err:
-            self.say(f"kbchat: error: {one_line(str(err))}")
+            self.term.error(str(err))
             self.failed(err.exit_code)
             return True
 
     def ask_question(self, question: str) -> bool:
-        """Ask, show, remember; False when the run must stop (Ctrl-C in a scripted chat)."""
-        from kbchat.memory import follow_up
-
-        earlier = self.transcript[-1] if self.context and len(self.transcript) > self.context_from else None
-        query = follow_up(earlier.query, question) if earlier else question
-        answer = Answer(keep_text=True)
-        note, failure = "", None
-        try:
-            answer = self.ask(query, self.settings, self.markdown, answer)
-            if answer.cancelled:
-                note = "cancelled"
-            elif problem := outcome(answer):
-                raise problem
-        except KBChatError as err:
-            failure, note = err, one_line(str(err))
-            self.say(f"kbchat: error: {note}")
-            self.failed(err.exit_code)
-        log_id = self.remember(question, answer, failure, query, earlier.log_id if earlier else None, self.settings)
-        self.transcript.append(Turn(question, answer.text, note, query, log_id))
-        if answer.cancelled and self.scripted:
-            self.failed(CANCELLED)
+        """Ask, show, remember (the Asker); False when the run must stop (Ctrl-C in a scripted chat)."""
+        followed = self.context and len(self.transcript) > self.context_from
+        turn = self.asker.ask(question, self.options, self.transcript[-1].earlier() if followed else None)
+        self.transcript.append(turn)
+        if turn.failure is not None and not turn.answer.cancelled:
+            self.term.error(turn.note)
+            self.failed(turn.failure.exit_code)
+        if turn.answer.cancelled and self.scripted:
+            self.failed(ExitCode.CANCELLED)
             return False
         return True
 
@@ -158,12 +148,8 @@ class ChatSession:
             return self.ask_question(self.transcript[-1].question)
         elif name == "save":
             self.save(arg)
-        elif name == "markdown":
-            if arg not in ("", "on", "off"):
-                raise UsageError("/markdown on or /markdown off")
-            if arg:
-                self.markdown = arg == "on"
-            self.say(f"Markdown rendering {'on' if self.markdown else 'off'}")
+        elif name in TOGGLES:
+            self.toggle(name, arg)
         elif name == "context":
             if arg not in ("", "on", "off"):
                 raise UsageError("/context on or /context off")
@@ -179,6 +165,15 @@ class ChatSession:
         else:
             raise UsageError(f"unknown command /{name}{suggest(name)}")
         return True
+
+    def toggle(self, name: str, arg: str) -> None:
+        """`/markdown on`: an answer option, changed for the questions that follow; alone, how it is."""
+        if arg not in ("", "on", "off"):
+            raise UsageError(f"/{name} on or /{name} off")
+        if arg:
+            changed: dict[str, Any] = {name: arg == "on"}
+            self.options = dataclasses.replace(self.options, **changed)
+        self.say(f"{name} {'on' if getattr(self.options, name) else 'off'}")
 
     def history(self, arg: str) -> None:
         if arg and not arg.isdigit():
@@ -197,9 +192,9 @@ class ChatSession:
 
         if arg not in ("", "code"):
             raise UsageError("/copy, or /copy code")
-        if not self.transcript or not self.transcript[-1].answer:
+        if not self.transcript or not self.transcript[-1].answer.text:
             raise UsageError("no answer to copy yet")
-        text = self.transcript[-1].answer
+        text = self.transcript[-1].answer.text
         if arg == "code":
             blocks = code_blocks(text)
             if not blocks:
@@ -265,15 +260,14 @@ class ChatSession:
         self.say(f"saved {len(self.transcript)} question{'s' * (len(self.transcript) != 1)} to {path}")
 
     def say(self, text: str) -> None:
-        """A line for the person at the chat; values in it (a tenant, a filter, a path) may hold escapes."""
-        print(terminal_safe(redact(text)), file=self.err, flush=True)
+        self.term.say(text)
 
 
 def transcript_markdown(turns: list[Turn], secret: str | None) -> str:
     """The chat as Markdown: each question as a heading, its answer under it; never the key."""
     from kbchat.transcript import Written, exchanges_markdown
 
-    return exchanges_markdown("kbchat transcript", (Written(t.question, t.answer, t.note) for t in turns), secret)
+    return exchanges_markdown("kbchat transcript", (Written(t.question, t.answer.text, t.note) for t in turns), secret)
 
 
 def run_loop(session: ChatSession, read_line: Callable[[], str]) -> int:

@@ -1,0 +1,154 @@
+"""Asking one question, the one way: `ask`, `demo QUESTION` and every chat question come here.
+
+    question ─ a follow-up carries the earlier query ─→ KB → renderer → terminal
+             ─→ (one answer: stdout released) ─→ the answer log ─→ Turn
+
+The Asker never raises for how an answer ended: the Turn says it (cancelled, the failure),
+and the caller decides what that means (`ask` exits with it, the chat says it and goes on).
+Only a reader of stdout that went away is raised again, once the exchange is logged.
+"""
+
+from __future__ import annotations
+
+import contextlib
+from dataclasses import dataclass, field
+from pathlib import Path
+from typing import TYPE_CHECKING, TextIO
+
+from kbchat.errors import KBChatError, ReaderLeft, UsageError
+from kbchat.events import Answer
+from kbchat.safe import one_line
+from kbchat.trace import Trace, no_trace
+
+if TYPE_CHECKING:
+    from kbchat.ask_options import AskOptions
+    from kbchat.kb import KB
+    from kbchat.memory import Memory
+    from kbchat.settings import Settings
+    from kbchat.terminal import Terminal
+
+
+@dataclass(frozen=True)
+class Earlier:
+    """The exchange a follow-up continues: the query it sent, and its log id (None when not logged)."""
+
+    query: str
+    log_id: int | None = None
+
+
+@dataclass
+class Turn:
+    """One exchange: what was asked and sent, what came back, how it ended, where it was logged."""
+
+    question: str
+    query: str  # what was sent: the question, after the earlier query for a follow-up
+    answer: Answer = field(default_factory=Answer)
+    continues: int | None = None  # the log id of the exchange it followed
+    failure: KBChatError | None = None  # error events, a broken stream, a refused request; None if cancelled
+    log_id: int | None = None
+    cancel_shown: bool = False  # the renderer drew `[cancelled]` where the answer stopped
+
+    @property
+    def note(self) -> str:
+        """`cancelled`, the failure's one line, or nothing."""
+        if self.answer.cancelled:
+            return "cancelled"
+        return one_line(str(self.failure)) if self.failure else ""
+
+    def earlier(self) -> Earlier:
+        return Earlier(self.query, self.log_id)
+
+
+class Asker:
+    """Ask, show, remember: one question at a time over one knowledge base, which it owns and closes.
+
+    `one_answer`: the process ends after this answer (`ask`, `demo QUESTION`): stdout is
+    released before the log is written, and the text is kept only for the log.
+    """
+
+    def __init__(
+        self, settings: Settings, term: Terminal, kb: KB, memory: Memory,
+        trace: Trace = no_trace, one_answer: bool = False,
+    ) -> None:  # fmt: skip
+        self.settings = settings  # the chat changes it as it goes (/tenant, /filter)
+        self.term = term
+        self.kb = kb
+        self.memory = memory
+        self.trace = trace
+        self.one_answer = one_answer
+        self._beside: KB | None = None  # a second connection for --sources, opened when first needed
+
+    def ask(self, question: str, options: AskOptions, earlier: Earlier | None = None) -> Turn:
+        """One question through the pipeline and into the answer log.
+
+        `earlier`: the exchange this one follows (the chat's); else `options.follows` names
+        one in the log (`-c`, `--cid`), asked of this same knowledge base.
+        """
+        from kbchat.exchange import Request, exchange, outcome
+        from kbchat.memory import follow_up
+        from kbchat.render import Mode, make_renderer
+
+        mode = options.mode
+        if earlier is None and (follows := options.follows):
+            found = self.memory.earlier(follows, self.settings)
+            earlier = Earlier(found.query, found.id)
+        query = follow_up(earlier.query, question) if earlier else question
+        turn = Turn(question, query, Answer(keep_text=self.settings.log or not self.one_answer),
+                    continues=earlier.log_id if earlier else None)  # fmt: skip
+        renderer = make_renderer(mode, self.term, markdown=options.markdown, sources=options.sources)
+        request = Request(query, self.settings.request_filters(), no_stream=options.no_stream,
+                          closest=options.sources and not options.no_stream, wait=self.settings.timeout)  # fmt: skip
+        with contextlib.ExitStack() as stack:
+            copy_to = stack.enter_context(open_output(options.output)) if options.output else None
+            beside = self.beside() if request.closest else None
+            try:
+                exchange(self.kb, request, renderer, side=beside, copy_to=copy_to, answer=turn.answer)
+            except KBChatError as err:
+                turn.failure = err
+            except BrokenPipeError:  # what was read is kept; the command ends as a reader that left
+                turn.failure = ReaderLeft()
+                self.remember(turn)
+                raise
+        if turn.failure is None and not turn.answer.cancelled:
+            turn.failure = outcome(turn.answer)
+        turn.cancel_shown = renderer.marks_cancel and self.term.err_is_tty
+        self.remember(turn)
+        if mode is Mode.CODE and turn.failure is None and not turn.answer.cancelled:
+            from kbchat.render.code import CodeRenderer
+
+            if isinstance(renderer, CodeRenderer) and not renderer.blocks:  # the answer is fine, --code's output not
+                turn.failure = KBChatError("the answer has no code block")
+        return turn
+
+    def remember(self, turn: Turn) -> None:
+        """Into the answer log; a single answer's reader is let go first, so a pipe's next program goes on."""
+        if self.one_answer:
+            self.term.release_stdout()
+        turn.log_id = self.memory.record(turn, self.settings)
+
+    def beside(self) -> KB:
+        if self._beside is None:
+            from kbchat.kb import connect
+
+            self._beside = connect(self.settings, self.trace)
+        return self._beside
+
+    def close(self) -> None:
+        for kb in (self._beside, self.kb):
+            if kb is not None:
+                kb.close()
+        self.memory.close()
+
+    def __enter__(self) -> Asker:
+        return self
+
+    def __exit__(self, *exc: object) -> None:
+        self.close()
+
+
+def open_output(path: Path) -> TextIO:
+    """Open -o FILE before anything is sent, so a bad path fails fast."""
+    try:
+        return path.open("w", encoding="utf-8")
+    except OSError as err:
+        raise UsageError(f"cannot write {path}: {err.strerror}") from None
