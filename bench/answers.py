@@ -237,7 +237,7 @@ def rejections(search: Search, tenant: str) -> tuple[int, list[str]]:
 
 def index_search(index: Index) -> Search:
     def search(question: str, tenant: str) -> list[str]:
-        hits, _ = index.search(question, {"tenant_id": tenant}, limit=10, count=False)
+        hits, _ = search(index, question, {"tenant_id": tenant}, limit=10, count=False)
         return [hit.path.split("/", 1)[1] for hit in hits]
 
     return search

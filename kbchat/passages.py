@@ -6,6 +6,8 @@ import re
 from dataclasses import dataclass
 from typing import Any
 
+from kbchat.wire import read_fields
+
 _WORD = re.compile(r"\w{3,}", re.UNICODE)
 SNIPPET = 160
 LOCATION_KEYS = ("url", "source_url", "document", "path", "file_name")  # where a document is
@@ -45,25 +47,25 @@ def source_name(title: str, heading: str) -> str:
 def from_search_item(item: Any) -> Passage:
     """One `items[]` entry of /v1/kb/search; missing fields are simply absent."""
     item = item if isinstance(item, dict) else {}
-    payload: dict[str, Any] = item["payload"] if isinstance(item.get("payload"), dict) else {}
-    tags: list[Any] = payload["tag_names"] if isinstance(payload.get("tag_names"), list) else []
+    payload = read_fields(item["payload"]) if isinstance(item.get("payload"), dict) else {}
+    tags: list[Any] = payload["tags"] if isinstance(payload.get("tags"), list) else []
     return Passage(
         score=_number(item.get("score")),
-        id=_text(payload.get("snack_item_id") or item.get("id")),
-        document=_text(payload.get("snack_elemental_id")),
+        id=_text(payload.get("item_id") or item.get("id")),
+        document=_text(payload.get("elemental_id")),
         tags=tuple(str(t) for t in tags),
-        text=_text(payload.get("original_text")),
+        text=_text(payload.get("text")),
         **_names(payload),
     )
 
 
 def from_chat_source(source: Any) -> Passage:
     """One `sources[]` entry of /v1/kb/chat."""
-    source = source if isinstance(source, dict) else {}
+    source = read_fields(source) if isinstance(source, dict) else {}
     return Passage(
         score=_number(source.get("score")),
-        id=_text(source.get("snack_item_id") or source.get("id")),
-        document=_text(source.get("snack_elemental_id")),
+        id=_text(source.get("item_id") or source.get("id")),
+        document=_text(source.get("elemental_id")),
         tags=(),
         text=_text(source.get("text")),
         **_names(source),
@@ -80,7 +82,7 @@ def _text(value: Any) -> str:
     return value if isinstance(value, str) else "" if value is None or isinstance(value, dict | list) else str(value)
 
 
-def query_terms(query: str) -> list[str]:
+def highlight_words(query: str) -> list[str]:
     """The query's words worth highlighting (three letters or more), lower-cased, once each."""
     return list(dict.fromkeys(word.lower() for word in _WORD.findall(query)))
 

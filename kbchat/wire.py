@@ -43,6 +43,34 @@ def message_data(content: str) -> str:
     return json.dumps({"event": MESSAGE, "data": {"content": content}}, ensure_ascii=False)
 
 
+# A passage's fields as kbchat names them → as the service spells them (API.md: search items, chat sources).
+PAYLOAD_NAMES = {
+    "tenant": "tenant_id", "elemental_id": "snack_elemental_id", "item_id": "snack_item_id",
+    "text": "original_text", "tags": "tag_names", "category": "category_name",
+}  # fmt: skip
+SOURCE_NAMES = {"elemental_id": "snack_elemental_id", "item_id": "snack_item_id"}
+_READ_NAMES = {spelled: name for names in (PAYLOAD_NAMES, SOURCE_NAMES) for name, spelled in names.items()}
+
+
+def search_item(id: str, score: float, fields: dict[str, Any]) -> dict[str, Any]:
+    """One `items[]` entry of /v1/kb/search, from kbchat's names for its payload's fields."""
+    return {"id": id, "score": score, "payload": {PAYLOAD_NAMES.get(k, k): v for k, v in fields.items()}}
+
+
+def chat_source(id: str, score: float, fields: dict[str, Any]) -> dict[str, Any]:
+    """One `sources[]` entry of /v1/kb/chat."""
+    return {"id": id, "score": score, **{SOURCE_NAMES.get(k, k): v for k, v in fields.items()}}
+
+
+def search_body(items: list[dict[str, Any]], total: int) -> dict[str, Any]:
+    return {"items": items, "total_found": total}
+
+
+def read_fields(fields: dict[str, Any]) -> dict[str, Any]:
+    """A search payload or a chat source with kbchat's names (`snack_item_id` → `item_id`); the rest as sent."""
+    return {_READ_NAMES.get(key, key): value for key, value in fields.items()}
+
+
 def unwrap(body: Any) -> Any:
     """A response body without the older API's `{"response": ...}` envelope."""
     if isinstance(body, dict) and isinstance(body.get("response"), dict | list):

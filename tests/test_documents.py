@@ -8,9 +8,9 @@ from hypothesis import strategies as st
 
 from kbchat.fences import left_open
 from kbchat.server import terms
-from kbchat.server.documents import MAX_PASSAGE, Passage, listing_share, parse_document, title_from_path
+from kbchat.server.documents import MAX_PASSAGE, Section, listing_share, parse_document, title_from_path
 from kbchat.server.extract import code_span, compose_answer, leading, pieces, quote
-from kbchat.server.index import Hit, tag_id
+from kbchat.server.query import Hit, tag_id
 from kbchat.server.ranking import Candidate, Ranking, Want, bm25f, idf, rank, weigh
 
 # --- documents -------------------------------------------------------------------------------
@@ -24,7 +24,7 @@ def test_header_lines_title_and_passages() -> None:
     assert doc.tags == ("Plans", "Pricing")
     assert doc.category == "Billing"
     assert doc.title == "Plans"
-    assert doc.passages == (Passage("Plans", "Intro para."), Passage("Team", "Team costs $29.\n\nMore."))
+    assert doc.passages == (Section("Plans", "Intro para."), Section("Team", "Team costs $29.\n\nMore."))
 
 
 def test_front_matter_sets_title_description_tags_and_category() -> None:
@@ -36,7 +36,7 @@ def test_front_matter_sets_title_description_tags_and_category() -> None:
     assert (doc.title, doc.description, doc.tags, doc.category) == (
         "npm-uninstall", "Remove a package", ("CLI", "Packages"), "Commands",
     )  # fmt: skip
-    assert doc.passages == (Passage("Synopsis", "npm uninstall <pkg>"),)
+    assert doc.passages == (Section("Synopsis", "npm uninstall <pkg>"),)
     assert parse_document("---\ntags: [a, b]\n---\ntext", "f").tags == ("a", "b")
 
 
@@ -47,17 +47,17 @@ def test_a_rule_without_an_end_is_not_front_matter() -> None:
 
 def test_html_comments_are_dropped_outside_code() -> None:
     doc = parse_document("# T\n\n<!-- YAML\nadded: v1 -->\nReads a file.\n\n```html\n<!-- kept -->\n```\n", "x")
-    assert doc.passages == (Passage("T", "Reads a file.\n\n```html\n<!-- kept -->\n```"),)
+    assert doc.passages == (Section("T", "Reads a file.\n\n```html\n<!-- kept -->\n```"),)
 
 
 def test_no_heading_uses_the_file_name() -> None:
     doc = parse_document("just text", "Notes")
-    assert doc.title == "Notes" and doc.passages == (Passage("", "just text"),)
+    assert doc.title == "Notes" and doc.passages == (Section("", "just text"),)
 
 
 def test_code_fences_keep_their_blank_lines_and_hashes() -> None:
     doc = parse_document("# T\n\n```sh\n# not a heading\n\necho hi\n```\n", "x")
-    assert doc.passages == (Passage("T", "```sh\n# not a heading\n\necho hi\n```"),)
+    assert doc.passages == (Section("T", "```sh\n# not a heading\n\necho hi\n```"),)
 
 
 def test_long_sections_split_into_readable_passages() -> None:
@@ -68,7 +68,7 @@ def test_long_sections_split_into_readable_passages() -> None:
 
 
 def test_crlf_files() -> None:
-    assert parse_document("# A\r\n\r\nbody\r\n", "x").passages == (Passage("A", "body"),)
+    assert parse_document("# A\r\n\r\nbody\r\n", "x").passages == (Section("A", "body"),)
 
 
 @pytest.mark.parametrize(

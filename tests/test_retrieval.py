@@ -10,7 +10,8 @@ import pytest
 
 from kbchat.fences import left_open
 from kbchat.server.extract import compose_answer
-from kbchat.server.index import Hit, Index
+from kbchat.server.index import Index
+from kbchat.server.query import Hit, search
 from kbchat.server.run import SAMPLE_DOCS, SAMPLE_QUESTIONS
 
 
@@ -33,7 +34,7 @@ def folder_index(tmp_path: Path, files: dict[str, str]) -> Index:
 
 
 def ask(index: Index, question: str, limit: int = 3) -> tuple[list[Hit], str]:
-    hits, _ = index.search(question, {"tenant_id": "demo"}, limit, count=False)
+    hits, _ = search(index, question, {"tenant_id": "demo"}, limit, count=False)
     return hits, compose_answer(question, hits)
 
 
@@ -71,13 +72,13 @@ def test_off_topic_questions_get_the_honest_no_match(sample: Index, question: st
     hits, answer = ask(sample, question)
     assert hits == []
     assert answer.startswith("Nothing in the knowledge base matches")
-    assert sample.search(question, {"tenant_id": "demo"}, 10) == ([], 0)
+    assert search(sample, question, {"tenant_id": "demo"}, 10) == ([], 0)
 
 
 def test_search_counts_every_match_and_names_each_hit(sample: Index) -> None:
-    hits, total = sample.search("refund annual plan", {"tenant_id": "demo"}, 2)
+    hits, total = search(sample, "refund annual plan", {"tenant_id": "demo"}, 2)
     assert len(hits) == 2 and total > 2
-    payload = hits[0].payload()
+    payload = hits[0].search_item()["payload"]
     assert (payload["title"], payload["path"]) == ("Billing and refunds", "billing-and-refunds.md")
     assert payload["heading"] and "**" in payload["snippet"]
 
@@ -98,7 +99,7 @@ def test_a_section_repeated_word_for_word_in_many_files_is_shown_once(tmp_path: 
     shared = "## Configuration\n\nThe registry option sets the registry URL used by every command.\n"
     files = {f"cmd-{name}.md": f"# npm-{name}\n\nThe {name} command.\n\n{shared}" for name in ("a", "b", "c", "d")}
     index = folder_index(tmp_path, files)
-    hits, _ = index.search("registry URL", {"tenant_id": "demo"}, 10)
+    hits, _ = search(index, "registry URL", {"tenant_id": "demo"}, 10)
     assert [hit.heading for hit in hits] == ["Configuration"]
 
 
@@ -106,9 +107,9 @@ def test_words_in_nearly_every_passage_neither_pick_nor_drown_the_answer(tmp_pat
     files = {f"doc{i}.md": f"# Doc {i}\n\nThe widget does thing number {i}.\n" for i in range(20)}
     files["gear.md"] = "# Gears\n\nThe widget gearbox needs oil every year.\n"
     index = folder_index(tmp_path, files)
-    hits, _ = index.search("widget gearbox", {"tenant_id": "demo"}, 3)
+    hits, _ = search(index, "widget gearbox", {"tenant_id": "demo"}, 3)
     assert hits[0].path == "gear.md"
-    common, total = index.search("the widget", {"tenant_id": "demo"}, 5)  # only common words: still answered
+    common, total = search(index, "the widget", {"tenant_id": "demo"}, 5)  # only common words: still answered
     assert len(common) == 5 and total == 21
 
 

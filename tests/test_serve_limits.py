@@ -23,7 +23,8 @@ from hypothesis import strategies as st
 from kbchat.server import extract, terms
 from kbchat.server.documents import MAX_BLOCK, cut_block, heading_of, parse_document, uncommented
 from kbchat.server.folder import MAX_DEPTH, Folder
-from kbchat.server.index import MAX_HIT_TEXT, Index
+from kbchat.server.index import Index
+from kbchat.server.query import MAX_HIT_TEXT, search
 from kbchat.server.run import serve_in_background, start_server, stop
 
 # Each shape once made a pass over the document super-linear (the comment, link and
@@ -117,11 +118,12 @@ def test_a_five_megabyte_line_becomes_many_passages_and_a_quick_search(tmp_path:
         index.refresh()
         assert all(len(p.text) <= MAX_BLOCK for p in parse_document((docs / "huge.md").read_text(), "x").passages)
         started = time.monotonic()
-        hits, _ = index.search("needle haystack", {"tenant_id": "demo"}, limit=10)
+        hits, _ = search(index, "needle haystack", {"tenant_id": "demo"}, limit=10)
         took = time.monotonic() - started
         assert hits and "needle haystack" in hits[0].text
         assert all(
-            len(hit.text) <= MAX_HIT_TEXT and len(hit.payload()["original_text"]) <= MAX_HIT_TEXT for hit in hits
+            len(hit.text) <= MAX_HIT_TEXT and len(hit.search_item()["payload"]["original_text"]) <= MAX_HIT_TEXT
+            for hit in hits
         )
         assert took < 1.0, f"a two-word search took {took:.2f} s"  # 1.9 s when the line was one passage
     finally:
@@ -267,7 +269,7 @@ def test_a_word_longer_than_the_cap_is_one_term_in_documents_and_questions_alike
     index = Index(docs, tmp_path / "index.sqlite")
     try:
         index.refresh()
-        hits, _ = index.search(word, {"tenant_id": "demo"})
+        hits, _ = search(index, word, {"tenant_id": "demo"})
         assert [hit.path for hit in hits] == ["hash.md"]
     finally:
         index.close()

@@ -10,7 +10,7 @@ from rich.console import Console
 from rich.table import Table
 from rich.text import Text
 
-from kbchat.passages import Passage, from_search_item, query_terms, snippet
+from kbchat.passages import Passage, from_search_item, highlight_words, snippet
 from kbchat.render.live import make_console
 from kbchat.safe import json_safe, terminal_safe
 from kbchat.terminal import Terminal
@@ -35,7 +35,7 @@ def highlighted(text: str, terms: list[str]) -> Text:
 
 
 def passages_table(passages: Sequence[Passage], query: str, numbered: bool = True) -> Table:
-    terms = query_terms(query)
+    terms = highlight_words(query)
     table = Table(box=box.SIMPLE_HEAD, show_edge=False, pad_edge=False, expand=True)
     if numbered:
         table.add_column("#", justify="right", style="dim", no_wrap=True)
@@ -68,7 +68,7 @@ def print_passages(term: Terminal, passages: Sequence[Passage], query: str, titl
 
 def plain_passages(passages: Sequence[Passage], query: str, title: str) -> str:
     """The same as plain text: a blank line, the title, then `score  Title › Heading (path)  snippet` lines."""
-    terms = query_terms(query)
+    terms = highlight_words(query)
     lines = ["", f"{title}:"]
     for passage in passages:
         score = "    " if passage.score is None else f"{passage.score:.2f}"

@@ -25,6 +25,7 @@ from kbchat.server.bodies import MAX_BODY, RequestError, parse_body, read_limit,
 from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader, InFlight
 from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
+from kbchat.server.query import search as search_index
 from kbchat.sse import encode_event
 
 ANSWER_PASSAGES = 3
@@ -288,25 +289,19 @@ def health_detailed(handler: Handler, body: dict[str, Any]) -> None:
 def search(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     limit = read_limit(body.get("limit", 10))
-    hits, total = handler.server.index.search(query, filters, limit)
-    items = [{"id": hit.id, "score": hit.score, "payload": hit.payload()} for hit in hits]
-    handler._send_json(200, {"items": items, "total_found": total})
+    hits, total = search_index(handler.server.index, query, filters, limit)
+    handler._send_json(200, wire.search_body([hit.search_item() for hit in hits], total))
 
 
 def chat(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
-    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
-    sources = [
-        {"id": h.id, "score": h.score, "snack_item_id": h.item_id, "snack_elemental_id": h.elemental_id,
-         "title": h.title, "heading": h.heading, "document": h.path, "path": h.path, "text": h.text}
-        for h in hits
-    ]  # fmt: skip
-    handler._send_json(200, {"answer": compose_answer(query, hits), "sources": sources})
+    hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
+    handler._send_json(200, {"answer": compose_answer(query, hits), "sources": [h.chat_source() for h in hits]})
 
 
 def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
-    hits, _ = handler.server.index.search(query, filters, ANSWER_PASSAGES, count=False)
+    hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
     handler._send_stream(compose_answer(query, hits))
 
 

@@ -32,7 +32,9 @@ _LIST_MARK = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 
 
 @dataclass(frozen=True)
-class Passage:
+class Section:
+    """A passage of a document as read from its file: the text under one heading (or a piece of a long one)."""
+
     heading: str  # the nearest heading above it ("" before the first one)
     text: str
     listing: float = 0.0  # the share of its lines that are mostly links: a table of contents is 1.0
@@ -43,7 +45,7 @@ class Document:
     title: str
     tags: tuple[str, ...] = ()
     category: str = ""
-    passages: tuple[Passage, ...] = field(default_factory=tuple)
+    passages: tuple[Section, ...] = field(default_factory=tuple)
     description: str = ""  # front matter's one-line summary: searched with the title
 
 
@@ -169,9 +171,9 @@ def listing_share(text: str) -> float:
     return linked / len(lines)
 
 
-def split_passages(lines: list[str]) -> list[Passage]:
+def split_passages(lines: list[str]) -> list[Section]:
     """Blocks between blank lines, grouped under their heading, joined up to MAX_PASSAGE."""
-    passages: list[Passage] = []
+    passages: list[Section] = []
     heading = ""
     group: list[str] = []
     block: list[str] = []
@@ -193,7 +195,7 @@ def split_passages(lines: list[str]) -> list[Passage]:
         nonlocal size
         if group:
             text = "\n\n".join(group)
-            passages.append(Passage(heading, text, listing_share(text)))
+            passages.append(Section(heading, text, listing_share(text)))
             group.clear()
             size = 0
 

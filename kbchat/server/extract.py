@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from kbchat.fences import Fences, left_open, opener
 from kbchat.passages import source_name
 from kbchat.server import terms
-from kbchat.server.index import MAX_TERMS, Hit
+from kbchat.server.query import MAX_TERMS, Hit
 
 MAX_SOURCES = 3
 RELEVANCE = 0.8  # a passage after the first is quoted only if it scores this close to the best

@@ -14,7 +14,6 @@ import hashlib
 import json
 import os
 import queue
-import re
 import sqlite3
 import threading
 import time
@@ -26,17 +25,14 @@ from typing import Any
 
 from kbchat.private import private_database
 from kbchat.schema import Shapes, made_by, stranger
-from kbchat.server import ranking, terms
+from kbchat.server import terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
-from kbchat.server.ranking import DEFAULT, Candidate, Ranking, Want
+from kbchat.server.query import tag_id, token
+from kbchat.server.ranking import DEFAULT, Ranking
 
 SCHEMA_VERSION = "7"  # 7: long paragraphs cut into passages (documents.MAX_BLOCK)
-MAX_TERMS = 64  # distinct terms of a query that are searched for
-MAX_HIT_TEXT = 8000  # characters of a passage a hit carries: passages are cut shorter, this guards the payloads
 WATCH_SHARE = 10  # the watcher waits at least this many times as long as its last look took
-SOURCE = "document"
-TYPE_NAME = "Document"
 
 SCHEMA = """
 PRAGMA journal_mode = WAL;
@@ -63,42 +59,6 @@ CREATE TABLE IF NOT EXISTS term_counts (term TEXT PRIMARY KEY, passages INTEGER 
 # Filter values live in FTS columns as exact tokens, so one MATCH narrows by tenant, tags
 # and the rest before ranking, and FTS5's `ORDER BY rank LIMIT n` ranks only what is left.
 # A value becomes one token: a letter, then its UTF-8 in hex, then a 0.
-
-
-@dataclass(frozen=True)
-class Hit:
-    """One matching passage, with what the API's search and chat bodies need."""
-
-    id: str
-    score: float
-    text: str
-    heading: str
-    title: str
-    path: str
-    tenant: str
-    elemental_id: str
-    item_id: str
-    category: str
-    tags: tuple[str, ...]
-    matched: frozenset[str] = frozenset()  # the index terms that stood for the question's words
-
-    def payload(self) -> dict[str, Any]:
-        return {
-            "tenant_id": self.tenant,
-            "snack_elemental_id": self.elemental_id,
-            "snack_item_id": self.item_id,
-            "original_text": self.text,
-            "tag_names": list(self.tags),
-            "tag_ids": [tag_id(t) for t in self.tags],
-            "source": SOURCE,
-            "type_name": TYPE_NAME,
-            "category_name": self.category,
-            "document": self.path,
-            "path": self.path,
-            "title": self.title,
-            "heading": self.heading,
-            "snippet": terms.highlight(self.text, self.matched),  # made here: only search shows it
-        }
 
 
 @dataclass(frozen=True)
@@ -165,7 +125,7 @@ class Index:
         db.close()
 
     @contextlib.contextmanager
-    def _reading(self) -> Iterator[sqlite3.Connection]:
+    def reading(self) -> Iterator[sqlite3.Connection]:
         """A pooled read connection: request threads come and go, connections stay."""
         try:
             db = self._readers.get_nowait()
@@ -293,171 +253,14 @@ class Index:
             except queue.Empty:
                 return
 
-    # --- reading --------------------------------------------------------------------
-
-    def search(self, query: str, filters: dict[str, Any], limit: int = 10, count: bool = True) -> tuple[list[Hit], int]:
-        """The best `limit` passages for `query` within `filters`, and how many matched in all.
-
-        Nothing is returned when no passage holds enough of the question (see
-        kbchat.server.ranking). Answers need no total: `count=False` skips that query
-        (and returns 0) on the way to the first streamed byte.
-        """
-        wanted = terms.query_terms(query, MAX_TERMS)
-        match = filter_match(filters)
-        if not wanted or match is None:
-            return [], 0
-        with self._reading() as db:
-            found = self._find(db, wanted, match)
-            if found is None:
-                return [], 0
-            candidates, wants, where, shown = found
-            ranked = ranking.rank(candidates, wants, self.average_length, self.ranking)
-            if not ranked:
-                return [], 0
-            best = _distinct(ranked, {rowid: row[0] for rowid, row in shown.items()})[:limit]
-            total = db.execute("SELECT count(*) FROM fts WHERE fts MATCH ?", (where,)).fetchone()[0] if count else 0
-        matched = frozenset().union(*(want.forms for want in wants))
-        return [_hit(shown[r.rowid][1:], r.score, matched) for r in best], total
-
-    def _find(
-        self, db: sqlite3.Connection, wanted: list[str], match: str
-    ) -> tuple[list[Candidate], list[Want], str, dict[int, tuple[Any, ...]]] | None:
-        """FTS5's candidates, the question's terms as the index knows them, the MATCH that found them,
-        and each candidate's digest and what a hit shows (see `_hit`), all in one query.
-
-        A term the index lacks is looked for by its kin (see `_kin`). Terms in more than
-        `ranking.common` of all passages pick no candidates, nor do those past the
-        `candidate_budget` of passages the rarer ones hold already (FTS5 ranks every
-        passage that matches: a term in 8,000 of them costs 40 ms). When every term is
-        that common, the first `common_scan` passages holding them all are ranked
-        instead of every passage in the index.
-        """
-        settings = self.ranking
-        related = {term: terms.synonyms().get(term, frozenset({term})) for term in wanted}
-        looked_up = sorted(set().union(*related.values()))
-        df = dict(db.execute(
-            f"SELECT term, passages FROM term_counts WHERE term IN ({', '.join('?' * len(looked_up))})", looked_up
-        ).fetchall())  # fmt: skip
-        forms: dict[str, dict[str, int]] = {}
-        for term in wanted:
-            forms[term] = {form: df[form] for form in related[term] if df.get(form)} or _kin(db, term)
-        total = max(self.passage_count, 1)
-        weights = ranking.weigh({term: max(found.values(), default=0) for term, found in forms.items()}, total)
-        wants = [Want(frozenset(forms[term]), weights[term]) for term in wanted]
-        present = {form: count for found in forms.values() for form, count in found.items()}
-        if not present:
-            return None
-        rare: list[str] = []
-        budget = settings.candidate_budget
-        for form, count in sorted(present.items(), key=lambda item: item[1]):
-            if count > settings.common * total or (rare and count > budget):
-                break
-            rare.append(form)
-            budget -= count
-        joined = " OR ".join(f'"{form}"' for form in rare) or " AND ".join(f'"{form}"' for form in present)
-        where = f"{match} AND {{title heading text}} : ({joined})"
-        rank = f"bm25({settings.title_weight}, {settings.heading_weight}, 1, 0, 0, 0, 0, 0)"
-        found = "SELECT rowid, title, heading, text FROM fts WHERE fts MATCH ? AND rank MATCH ?"
-        if rare:
-            found, limit = found + " ORDER BY rank LIMIT ?", settings.candidates
-        else:
-            found, limit = found + " LIMIT ?", settings.common_scan
-        # One query, not three: under load every call into SQLite waits for the GIL again.
-        rows = db.execute(
-            "SELECT c.rowid, c.title, c.heading, c.text, p.listing, p.digest,"
-            " p.text, p.heading, p.seq, d.path, d.tenant, d.elemental_id, d.title, d.category, d.tags"
-            f" FROM ({found}) AS c JOIN passages p ON p.id = c.rowid JOIN documents d ON d.id = p.doc_id",
-            (where, rank, limit),
-        ).fetchall()
-        if not rows:
-            return None
-        candidates = [Candidate(row[0], row[1], row[2], row[3], row[4] or 0.0) for row in rows]
-        return candidates, wants, where, {row[0]: row[5:] for row in rows}
-
     def stats(self) -> dict[str, Any]:
-        with self._reading() as db:
+        with self.reading() as db:
             return {
                 "documents": db.execute("SELECT count(*) FROM documents").fetchone()[0],
                 "passages": db.execute("SELECT count(*) FROM passages").fetchone()[0],
                 "tenants": [row[0] for row in db.execute("SELECT DISTINCT tenant FROM documents ORDER BY tenant")],
                 "refreshed_at": self.built_at,
             }
-
-
-def tag_id(name: str) -> str:
-    return "tag-" + re.sub(r"[^a-z0-9]+", "-", name.lower()).strip("-")
-
-
-def token(kind: str, value: str) -> str:
-    """One exact FTS token for a filter value (see SCHEMA)."""
-    return f"{kind}{value.encode().hex()}0"
-
-
-def filter_match(filters: dict[str, Any]) -> str | None:
-    """Filters as an FTS5 MATCH expression: AND across keys, OR inside a list; None = nothing can match."""
-    terms = [f"tenant : {token('t', filters['tenant_id'])}"]
-    for key, value in filters.items():
-        values = value if isinstance(value, list) else [value]
-        if key == "tag_names" and values:
-            terms.append("tags : (" + " OR ".join(token("g", v.lower()) for v in values) + ")")
-        elif key == "tag_ids" and values:
-            terms.append("tag_ids : (" + " OR ".join(token("i", v) for v in values) + ")")
-        elif key == "category_name":
-            terms.append(f"category : {token('c', value.lower())}")
-        elif key == "elemental_id":
-            terms.append(f"elemental : {token('e', value)}")
-        elif (key == "source" and value.lower() != SOURCE) or (
-            key == "type_name" and value.lower() != TYPE_NAME.lower()
-        ):
-            return None
-        elif key == "user_id":
-            return None  # files belong to no user
-    return " AND ".join(terms)
-
-
-def _hit(row: tuple[Any, ...], score: float, wanted: frozenset[str]) -> Hit:
-    text, heading, seq, path, tenant, elemental_id, title, category, tags = row
-    item_id = f"{elemental_id}-{seq}"
-    if len(text) > MAX_HIT_TEXT:
-        text = text[: MAX_HIT_TEXT - 1] + "…"
-    return Hit(
-        id=item_id, score=score, text=text, heading=heading, title=title,
-        path=path, matched=wanted,
-        tenant=tenant, elemental_id=elemental_id, item_id=item_id, category=category or "",
-        tags=tuple(json.loads(tags or "[]")),
-    )  # fmt: skip
-
-
-KIN_PREFIX = 5  # letters a term and its kin share at least
-KIN_REACH = 2  # letters the kin may differ by at the end
-
-
-def _kin(db: sqlite3.Connection, term: str) -> dict[str, int]:
-    """Index terms that differ from a term the index lacks only in its last letters: respond → respons.
-
-    The stemmer leaves some word families apart (respond, response); for a word the
-    knowledge base never uses, its nearest family is what the question means.
-    """
-    if len(term) < KIN_PREFIX + 1:
-        return {}
-    prefix = term[: max(KIN_PREFIX, len(term) - KIN_REACH)]
-    rows = db.execute(
-        "SELECT term, passages FROM term_counts WHERE term >= ? AND term < ? LIMIT 200", (prefix, prefix + "\U0010ffff")
-    )
-    return {kin: count for kin, count in rows if abs(len(kin) - len(term)) <= KIN_REACH and not kin.isdigit()}
-
-
-def _distinct(ranked: list[ranking.Ranked], digests: dict[int, str]) -> list[ranking.Ranked]:
-    """The ranking with each section once: generated docs repeat whole sections word for word
-    (npm's "Configuration" blocks are in dozens of files), and three copies are no answer."""
-    seen: set[str] = set()
-    kept = []
-    for passage in ranked:
-        digest = digests.get(passage.rowid, "")
-        if digest not in seen:
-            seen.add(digest)
-            kept.append(passage)
-    return kept
 
 
 def _digest(heading: str, text: str) -> str:
