@@ -29,6 +29,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import table  # noqa: E402
 from kbchat.server.run import open_index, serve_in_background, start_server, stop  # noqa: E402
+from kbchat.server.serve_options import ServeOptions  # noqa: E402
 
 TENANTS = 10
 STREAM = "/v1/kb/chat/stream"
@@ -128,7 +129,7 @@ def main() -> None:
         rows.append(["`kbchat serve` start to listening, index reused", f"{launch * 1000:.0f} ms", "< 1 s",
                      "ok" if launch < 1 else "MISSED"])  # fmt: skip
 
-        server = start_server(docs, port=0, cache_dir=cache, pace=0.0, log=io.StringIO())
+        server = start_server(ServeOptions(docs, port=0, cache_dir=cache, pace=0.0), log=io.StringIO())
         serve_in_background(server)
         address = server.server_address[:2]
         try:

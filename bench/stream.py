@@ -368,13 +368,14 @@ def second_question(rounds: int) -> None:
 
     from kbchat.client import HTTPKB
     from kbchat.events import Content
-    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.server.run import serve_in_background, start_server, stop
+    from kbchat.server.serve_options import ServeOptions
     from kbchat.settings import Settings
 
     with tempfile.TemporaryDirectory() as folder:
         cert, key = self_signed(Path(folder))
         os.environ["REQUESTS_CA_BUNDLE"] = str(cert)
-        server = start_server(SAMPLE_DOCS, port=0, cache_dir=Path(folder) / "cache", pace=0.0)
+        server = start_server(ServeOptions(port=0, cache_dir=Path(folder) / "cache", pace=0.0))
         import ssl
 
         context = ssl.SSLContext(ssl.PROTOCOL_TLS_SERVER)

@@ -9,6 +9,7 @@ from __future__ import annotations
 from kbchat.ask_options import CHAT_TAKES, AskOptions, CommonOptions
 from kbchat.commands.logbook import LogListing
 from kbchat.declared import Group
+from kbchat.server.serve_options import ServeOptions
 from kbchat.settings import CONNECTING, ConnectionOptions
 
 CONNECTION = Group("connection", ConnectionOptions)
@@ -19,7 +20,7 @@ TAKES: dict[str, tuple[Group, ...]] = {
     "ask": (CONNECTION, Group("options", AskOptions), COMMON),
     "chat": (CONNECTION, Group("options", AskOptions, CHAT_TAKES), COMMON),
     "demo": (Group("connection", ConnectionOptions, frozenset({"log"})), Group("options", AskOptions), COMMON),
-    "serve": (Group("common", CommonOptions, frozenset({"debug"})),),
+    "serve": (Group("serving", ServeOptions), Group("common", CommonOptions, frozenset({"debug"}))),
     "search": (Group("connection", ConnectionOptions, CONNECTING), COMMON),
     "doctor": (Group("connection", ConnectionOptions, CONNECTING), COLOR),
     "log": (Group("listing", LogListing), COLOR),

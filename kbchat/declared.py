@@ -33,6 +33,7 @@ class Declared:
     panel: str = ""  # its section of --help
     hidden: bool = False
     minimum: int | None = None
+    envvar: str = ""  # Typer reads the value from it when the option is not given
     toggle: str = ""  # also the chat's `/NAME on|off`: what "on" does
 
     @property

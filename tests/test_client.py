@@ -208,9 +208,10 @@ def counted_server(tmp_path):  # type: ignore[no-untyped-def]
     """kbchat serve (keep-alive, chunked), counting the TCP connections it accepts."""
     import io
 
-    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.server.run import serve_in_background, start_server, stop
+    from kbchat.server.serve_options import ServeOptions
 
-    server = start_server(SAMPLE_DOCS, port=0, cache_dir=tmp_path, pace=0.0, log=io.StringIO())
+    server = start_server(ServeOptions(port=0, cache_dir=tmp_path, pace=0.0), log=io.StringIO())
     accepted: list[object] = []
     original = server.process_request
     server.process_request = lambda request, address: (accepted.append(address), original(request, address))[1]  # type: ignore[method-assign]

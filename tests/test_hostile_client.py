@@ -23,6 +23,7 @@ import requests
 from kbchat.server import connections
 from kbchat.server.app import KBServer
 from kbchat.server.run import serve_in_background, start_server, stop
+from kbchat.server.serve_options import ServeOptions
 from tests.conftest import kbchat_env
 
 STREAM = "/v1/kb/chat/stream"
@@ -48,7 +49,7 @@ def docs(tmp_path: Path) -> Path:
 
 def serve(tmp_path: Path, docs: Path, **kwargs: object) -> tuple[KBServer, io.StringIO]:
     log = io.StringIO()
-    server = start_server(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0, log=log, **kwargs)  # type: ignore[arg-type]
+    server = start_server(ServeOptions(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0, **kwargs), log=log)  # type: ignore[arg-type]
     serve_in_background(server)
     return server, log
 

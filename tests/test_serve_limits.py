@@ -26,6 +26,7 @@ from kbchat.server.folder import MAX_DEPTH, Folder
 from kbchat.server.index import Index
 from kbchat.server.query import MAX_HIT_TEXT, search
 from kbchat.server.run import serve_in_background, start_server, stop
+from kbchat.server.serve_options import ServeOptions
 
 # Each shape once made a pass over the document super-linear (the comment, link and
 # heading patterns backtracked; header lines were popped off the front one by one).
@@ -154,7 +155,9 @@ def test_health_answers_within_a_second_while_a_big_document_is_indexed(tmp_path
     docs.mkdir()
     (docs / "small.md").write_text("# Small\n\nA small document.\n")
     log = io.StringIO()
-    server = start_server(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0, log=log, watch_interval=0.05)
+    server = start_server(
+        ServeOptions(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0), log=log, watch_interval=0.05
+    )
     serve_in_background(server)
     try:
         hostile = "".join(make(250_000) + "\n\n" for make in SHAPES.values())
@@ -279,7 +282,9 @@ def test_serve_starts_over_a_very_deep_folder(tmp_path: Path, docs: Path) -> Non
     (docs / "top.md").write_text("# Top\n\nA top document.\n")
     deep_folder(docs, 1500)
     log = io.StringIO()
-    server = start_server(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0, log=log, watch_interval=0.05)
+    server = start_server(
+        ServeOptions(docs, port=0, cache_dir=tmp_path / "cache", pace=0.0), log=log, watch_interval=0.05
+    )
     serve_in_background(server)
     try:
         assert requests.get(server.url + "/health", timeout=5).status_code == 200

@@ -19,14 +19,16 @@ from kbchat.events import Content, Done, iter_events
 from kbchat.server.app import KBServer
 from kbchat.server.index import Index, default_db_path
 from kbchat.server.run import SAMPLE_DOCS, open_index, serve_in_background, start_server, stop
+from kbchat.server.serve_options import ServeOptions
 
 SERVE_KEY = "serve-key-0123456789"
 STREAM = "/v1/kb/chat/stream"
 
 
 def running(tmp_path: Path, docs: Path = SAMPLE_DOCS, **kwargs) -> KBServer:
-    kwargs.setdefault("log", io.StringIO())
-    server = start_server(docs, port=0, cache_dir=tmp_path / "cache", pace=kwargs.pop("pace", 0.0), **kwargs)
+    log = kwargs.pop("log", io.StringIO())
+    options = ServeOptions(docs, port=0, cache_dir=tmp_path / "cache", pace=kwargs.pop("pace", 0.0), **kwargs)
+    server = start_server(options, log=log)
     serve_in_background(server)
     return server
 
@@ -241,12 +243,12 @@ def test_access_log_has_one_line_per_request_and_no_key(tmp_path: Path) -> None:
 
 def test_non_loopback_host_needs_a_key(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match=r"refusing to serve on 0\.0\.0\.0 without --api-key"):
-        start_server(SAMPLE_DOCS, host="0.0.0.0", port=0, cache_dir=tmp_path)
+        start_server(ServeOptions(host="0.0.0.0", port=0, cache_dir=tmp_path))
 
 
 def test_missing_docs_folder(tmp_path: Path) -> None:
     with pytest.raises(UsageError, match="no such folder"):
-        start_server(tmp_path / "nope", port=0, cache_dir=tmp_path)
+        start_server(ServeOptions(tmp_path / "nope", port=0, cache_dir=tmp_path))
 
 
 # --- filters and tenants -------------------------------------------------------------------
@@ -302,7 +304,7 @@ def test_index_is_reused_when_nothing_changed(tmp_path: Path, tenants_docs: Path
 
 
 def test_changed_files_are_picked_up_without_a_restart(tmp_path: Path, tenants_docs: Path) -> None:
-    server = start_server(tenants_docs, port=0, cache_dir=tmp_path / "cache", log=None, watch_interval=0.05)
+    server = start_server(ServeOptions(tenants_docs, port=0, cache_dir=tmp_path / "cache"), watch_interval=0.05)
     serve_in_background(server)
     try:
         (tenants_docs / "acme" / "new.md").write_text("# New\n\nZebras arrived.\n")

@@ -17,7 +17,7 @@ import typer
 from typer.models import ArgumentInfo
 
 from kbchat.command_options import TAKES
-from kbchat.declared import Declared, build_all
+from kbchat.declared import Declared, build_all, default_of
 
 F = TypeVar("F", bound=Callable[..., Any])
 INJECTED = frozenset({"term"})
@@ -31,8 +31,9 @@ def with_options(command_name: str) -> Callable[[F], F]:
         keywords = {group.keyword for group in groups} | INJECTED
         own = [p.replace(annotation=evaluated(command, p.annotation))
                for p in inspect.signature(command).parameters.values() if p.name not in keywords]  # fmt: skip
-        added, common = ([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, default=False if d.is_flag else None,
-                                            annotation=typer_annotation(d))
+        added, common = ([inspect.Parameter(name, inspect.Parameter.KEYWORD_ONLY, annotation=typer_annotation(d),
+                                            default=False if d.is_flag else None if d.repeat
+                                            else default_of(group.options, name))
                           for group in groups if (group.keyword == "common") is last for name, d in group.items()]
                          for last in (False, True))  # fmt: skip
         wants_context = any(p.name == "ctx" for p in own)
@@ -81,6 +82,8 @@ def typer_annotation(declared: Declared) -> Any:
         return Annotated[bool, typer.Option(*declared.flags, **more)]
     if declared.minimum is not None:
         more["min"] = declared.minimum
+    if declared.envvar:
+        more["envvar"] = declared.envvar
     kind: Any = list[str] if declared.repeat else declared.kind
     return Annotated[kind | None, typer.Option(*declared.flags, metavar=declared.metavar, **more)]
 

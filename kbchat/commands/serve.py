@@ -3,16 +3,14 @@
 from __future__ import annotations
 
 import contextlib
-import sys
 from collections.abc import Iterator
-from pathlib import Path
-from typing import Annotated
 
 import typer
 
 from kbchat.ask_options import AskOptions, CommonOptions
 from kbchat.commands.options import QuestionWords, with_options
 from kbchat.errors import ExitCode
+from kbchat.server.serve_options import DEFAULT_PACE, ServeOptions
 from kbchat.settings import ConnectionOptions, Settings
 from kbchat.terminal import Terminal
 
@@ -21,43 +19,7 @@ DEMO_LOGGED = "kbchat demo"  # the answer log's name for the demo, whose server 
 
 
 @with_options("serve")
-def serve(
-    docs: Annotated[
-        Path | None,
-        typer.Option(
-            "--docs", metavar="DIR", help="folder of .md/.txt files; subfolders are tenants [default: the sample]"
-        ),
-    ] = None,
-    host: Annotated[
-        str, typer.Option("--host", metavar="HOST", help="address to bind; non-loopback needs --api-key")
-    ] = "127.0.0.1",
-    port: Annotated[int, typer.Option("--port", metavar="PORT", help="port; 0 picks a free one")] = 8765,
-    api_key: Annotated[
-        str | None,
-        typer.Option(
-            "--api-key",
-            metavar="KEY",
-            help="require this x-api-key",
-            envvar="KBCHAT_SERVE_API_KEY",
-        ),
-    ] = None,
-    pace: Annotated[
-        float, typer.Option("--pace", metavar="SECONDS", help="pause between streamed pieces; 0 = no pause")
-    ] = 0.02,
-    cache_dir: Annotated[
-        Path | None, typer.Option("--cache-dir", metavar="DIR", help="where the index is kept")
-    ] = None,
-    follow_symlinks: Annotated[
-        bool,
-        typer.Option("--follow-symlinks", help="also serve links to files outside their tenant's folder"),
-    ] = False,
-    max_connections: Annotated[
-        int, typer.Option("--max-connections", metavar="N", help="open connections at most; more get 503")
-    ] = 256,
-    *,
-    term: Terminal,
-    common: CommonOptions,
-) -> None:
+def serve(*, term: Terminal, serving: ServeOptions, common: CommonOptions) -> None:
     """A local knowledge base: your documents over the same API.
 
     Binds 127.0.0.1 unless --host says otherwise (then --api-key is required).
@@ -69,17 +31,16 @@ def serve(
     import signal
 
     from kbchat.commands.reporting import reported
-    from kbchat.server.run import SAMPLE_DOCS, start_server, stop
+    from kbchat.server.run import start_server, stop
 
     with reported(term, common.debug):
-        server = start_server(docs or SAMPLE_DOCS, host, port, api_key, pace, cache_dir, log=sys.stderr,
-                              follow_symlinks=follow_symlinks, max_connections=max_connections)  # fmt: skip
+        server = start_server(serving, log=term.err)
         signal.signal(signal.SIGTERM, _stop_on_sigterm)
         stats = server.index.stats()
         tenants = ", ".join(stats["tenants"]) or "none yet"
         term.say(
             f"kbchat serve: {stats['documents']} documents, {stats['passages']} passages from "
-            f"{server.index.docs}; tenants: {tenants}; key {'required' if api_key else 'not required'}"
+            f"{server.index.docs}; tenants: {tenants}; key {'required' if serving.api_key else 'not required'}"
         )
         print(f"listening on {server.url}", file=term.out, flush=True)
         try:
@@ -153,13 +114,12 @@ def demo_settings(term: Terminal, connection: ConnectionOptions) -> Iterator[Set
     import os
     import secrets
 
-    from kbchat.server.app import DEFAULT_PACE
-    from kbchat.server.run import SAMPLE_DOCS, serve_in_background, start_server, stop
+    from kbchat.server.run import serve_in_background, start_server, stop
     from kbchat.settings import Settings, env_log
 
     key = secrets.token_urlsafe(24)
     # Typed at a readable pace for a person watching; at once into a pipe or a file.
-    server = start_server(SAMPLE_DOCS, port=0, api_key=key, log=None, pace=DEFAULT_PACE if term.is_tty else 0.0)
+    server = start_server(ServeOptions(port=0, api_key=key, pace=DEFAULT_PACE if term.is_tty else 0.0))
     serve_in_background(server)
     try:
         logged = connection.log is not False and env_log(os.environ) is not False  # the demo reads no config file

@@ -22,14 +22,14 @@ from typing import Any, TextIO
 from kbchat import __version__, wire
 from kbchat.safe import one_line
 from kbchat.server.bodies import MAX_BODY, RequestError, parse_body, read_limit, read_query
-from kbchat.server.connections import MAX_CONNECTIONS, ConnectionLimit, DeadlineReader, InFlight
+from kbchat.server.connections import ConnectionLimit, DeadlineReader, InFlight
 from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
 from kbchat.server.query import search as search_index
+from kbchat.server.serve_options import DEFAULT_PACE, MAX_CONNECTIONS
 from kbchat.sse import encode_event
 
 ANSWER_PASSAGES = 3
-DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed
 
 
 @dataclass

@@ -15,10 +15,11 @@ import threading
 import time
 from collections.abc import Iterator
 
+from kbchat.server.serve_options import MAX_CONNECTIONS
+
 REQUEST_TIMEOUT = 10.0
 IDLE_TIMEOUT = 30.0
 WRITE_TIMEOUT = 30.0
-MAX_CONNECTIONS = 256
 REFUSED_LINGER = 2.0  # seconds a refused connection stays half-open, so its 503 is read, not reset
 MAX_LINGERING = 256
 STOP_GRACE = 1.0  # seconds a stop waits for the requests being answered

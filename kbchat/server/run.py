@@ -11,10 +11,10 @@ from typing import TextIO
 
 from kbchat.errors import KBChatError, UsageError
 from kbchat.safe import keep_secret, one_line
-from kbchat.server.app import DEFAULT_PACE, KBServer
-from kbchat.server.connections import MAX_CONNECTIONS
+from kbchat.server.app import KBServer
 from kbchat.server.folder import Warn
 from kbchat.server.index import Index, default_db_path
+from kbchat.server.serve_options import ServeOptions
 from kbchat.settings import is_loopback
 
 SAMPLE_DOCS = Path(__file__).parent / "sample"
@@ -23,7 +23,6 @@ SAMPLE_QUESTIONS = (  # the demo suggests them; tests check each is answered fro
     "how fast does support respond for Enterprise?",
     "can I get my money back on an annual plan?",
 )
-DEFAULT_PORT = 8765
 MAX_PACE = 10.0  # seconds between streamed pieces; more is a typo, and would overflow a sleep
 
 
@@ -54,38 +53,29 @@ def default_cache_dir() -> Path:
     return path
 
 
-def start_server(
-    docs: Path = SAMPLE_DOCS,
-    host: str = "127.0.0.1",
-    port: int = DEFAULT_PORT,
-    api_key: str | None = None,
-    pace: float = DEFAULT_PACE,
-    cache_dir: Path | None = None,
-    log: TextIO | None = None,
-    watch_interval: float = 1.0,
-    follow_symlinks: bool = False,
-    max_connections: int = MAX_CONNECTIONS,
-) -> KBServer:
-    """A bound server over `docs`, its index current and watched; call serve_forever()."""
+def start_server(options: ServeOptions, log: TextIO | None = None, watch_interval: float = 1.0) -> KBServer:
+    """A bound server over `options.docs` (None: the sample), its index current and watched; call serve_forever()."""
+    host, port, api_key, max_connections = options.host, options.port, options.api_key, options.max_connections
     if not is_loopback(host) and not api_key:
         raise UsageError(
             f"refusing to serve on {host} without --api-key: anyone on the network could read the documents"
         )
-    if not 0 <= pace <= MAX_PACE:
+    if not 0 <= options.pace <= MAX_PACE:
         raise UsageError(f"--pace takes 0 to {MAX_PACE:g} seconds")
     if not 0 <= port <= 65535:
         raise UsageError(f"--port takes 0 to 65535 (0 picks a free port), not {port}")
     if not 1 <= max_connections <= 100_000:
         raise UsageError("--max-connections takes 1 to 100000")
-    keep_secret(api_key)
+    keep_secret(api_key)  # the server's own key: kept out of its log as a client's is out of kbchat's output
 
     def warn(message: str) -> None:
         if log is not None:
             print(f"kbchat serve: {one_line(message)}", file=log, flush=True)
 
-    index = open_index(docs, cache_dir, follow_symlinks, warn)
+    index = open_index(options.docs or SAMPLE_DOCS, options.cache_dir, options.follow_symlinks, warn)
     try:
-        server = KBServer((host, port), index, api_key=api_key, pace=pace, log=log, max_connections=max_connections)
+        server = KBServer((host, port), index, api_key=api_key, pace=options.pace, log=log,
+                          max_connections=max_connections)  # fmt: skip
     except OSError as err:  # the port is taken, or --host is not an address of this machine
         index.close()
         raise KBChatError(f"cannot listen on {host}:{port}: {err.strerror or err}") from None
