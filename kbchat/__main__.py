@@ -1,6 +1,6 @@
 """`python -m kbchat` runs the same entry point as the `kbchat` script."""
 
-from kbchat.cli import main
+from kbchat.cli import run
 
 if __name__ == "__main__":
-    main(prog_name="kbchat")
+    run()

@@ -85,7 +85,7 @@ class Asker:
         one in the log (`-c`, `--cid`), asked of this same knowledge base.
         """
         from kbchat.exchange import Request, exchange, outcome
-        from kbchat.memory import follow_up
+        from kbchat.memory import LOGGED, follow_up
         from kbchat.render import Mode, make_renderer
 
         mode = options.mode
@@ -93,8 +93,8 @@ class Asker:
             found = self.memory.earlier(follows, self.settings)
             earlier = Earlier(found.query, found.id)
         query = follow_up(earlier.query, question) if earlier else question
-        turn = Turn(question, query, Answer(keep_text=self.settings.log or not self.one_answer),
-                    continues=earlier.log_id if earlier else None)  # fmt: skip
+        kept = Answer(keep_text=True) if not self.one_answer else Answer(keep_text=self.settings.log, keep_limit=LOGGED)
+        turn = Turn(question, query, kept, continues=earlier.log_id if earlier else None)
         renderer = make_renderer(mode, self.term, markdown=options.markdown, sources=options.sources)
         request = Request(query, self.settings.request_filters(), no_stream=options.no_stream,
                           closest=options.sources and not options.no_stream, wait=self.settings.timeout)  # fmt: skip

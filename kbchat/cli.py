@@ -10,9 +10,10 @@ the way kbchat says every error: `kbchat: error: …`, exit 2.
 
 from __future__ import annotations
 
+import contextlib
 import os
 import sys
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, NoReturn
 
 from kbchat.errors import ExitCode
 
@@ -20,6 +21,27 @@ if TYPE_CHECKING:
     import typer
 
     from kbchat.terminal import Terminal
+
+
+def run() -> NoReturn:
+    """The `kbchat` script and `python -m kbchat`: main(), then the process ends at once.
+
+    Python's own shutdown tears every module down (~30 ms after a long answer) and does
+    nothing kbchat needs: by then every file is closed, the terminal put back and the log
+    written. So the output streams are flushed and the process leaves with os._exit.
+    An exception other than SystemExit still ends the ordinary way, with its traceback.
+    """
+    try:
+        main()
+        code: object = 0
+    except SystemExit as exit:
+        code = exit.code
+    if isinstance(code, str):
+        print(code, file=sys.stderr)
+    for stream in (sys.stdout, sys.stderr):
+        with contextlib.suppress(OSError, ValueError):  # a reader that left, or a stream closed: nothing to say
+            stream.flush()
+    os._exit(code if isinstance(code, int) else 0 if code is None else 1)
 
 
 def main(prog_name: str = "kbchat", argv: list[str] | None = None) -> None:

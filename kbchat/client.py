@@ -27,7 +27,7 @@ from kbchat.errors import (
     StreamIdle,
     StreamIncomplete,
 )
-from kbchat.events import Content, Done, KBEvent, NotJSON, Unknown, iter_events
+from kbchat.events import PAUSE, Content, Done, KBEvent, NotJSON, Unknown, iter_events
 from kbchat.failures import (
     RETRY_STATUSES,
     backoff,
@@ -82,7 +82,12 @@ class HTTPKB:
         self.session.close()
 
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
-        """POST /v1/kb/chat/stream; its events the moment their bytes arrive."""
+        """POST /v1/kb/chat/stream; its events the moment their bytes arrive.
+
+        A Pause first: the question is about to go out, and nothing will arrive before the
+        server answers (a renderer can start what it needs meanwhile).
+        """
+        yield PAUSE
         response = self.send(
             "POST",
             wire.CHAT_STREAM,

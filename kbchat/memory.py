@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kbchat.terminal import Terminal
 
 CONTEXT = 1000  # characters of the earlier query a follow-up carries
+LOGGED = 1 << 20  # characters of an answer the log keeps: writing 4 MiB took 30 ms at every exit, 1 MiB 10
 FOLLOW_UP = "Follow-up question: "
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
@@ -60,14 +61,15 @@ class Memory:
         from kbchat.answer_log import Entry, LogUnavailable, source_records
 
         answer = turn.answer
+        text = answer.text
         entry = Entry(
-            question=clean(turn.question), answer=clean(answer.text), status=status(turn),
+            question=clean(turn.question), answer=clean(text[:LOGGED]), status=status(turn),
             tenant=settings.tenant or "", base_url=settings.logged_url,
             profile=settings.profile, filters=settings.request_filters(),
             error=one_line(str(turn.failure)) if turn.failure else None,
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
             sources=source_records(answer.sources),
-            query=clean(turn.query), continues=turn.continues, truncated=answer.truncated,
+            query=clean(turn.query), continues=turn.continues, truncated=answer.truncated or len(text) > LOGGED,
         )  # fmt: skip
         try:
             return self.log().add(entry)
@@ -141,8 +143,19 @@ def status(turn: Turn) -> str:
 
 
 def clean(text: str) -> str:
-    """Secrets as ****, and lone surrogates (from undecodable bytes) as U+FFFD: UTF-8 cannot store them."""
-    return _SURROGATE.sub("\ufffd", redact(text))
+    """Secrets as ****, and lone surrogates (from undecodable bytes) as U+FFFD: UTF-8 cannot store them.
+
+    Most text has none: ASCII is known at once, and encoding is ten times as quick as the
+    search (22 ms for a 4 MiB answer), so the search runs only when encoding fails.
+    """
+    text = redact(text)
+    if text.isascii():
+        return text
+    try:
+        text.encode("utf-8")
+    except UnicodeEncodeError:
+        return _SURROGATE.sub("\ufffd", text)
+    return text
 
 
 def _round(ms: float | None) -> float | None:

@@ -15,7 +15,7 @@ import pytest
 from hypothesis import given, settings
 from hypothesis import strategies as st
 
-from kbchat.answer_log import MIGRATIONS, VERSION, AnswerLog, Entry, LogUnavailable, log_path, statements
+from kbchat.answer_log import MIGRATIONS, SEARCHED, VERSION, AnswerLog, Entry, LogUnavailable, log_path, statements
 from kbchat.errors import UsageError
 
 
@@ -129,6 +129,34 @@ def test_a_version_1_log_is_migrated_and_kept(tmp_path: Path) -> None:
         assert [e.id for e in log.entries(text="team")] == [1]  # the old answers are searchable
         new = log.add(entry("and business?", continues=1))
         assert [e.id for e in log.entries(text="business")] == [new]
+
+
+def test_a_version_3_log_searches_the_start_of_long_answers_once_migrated(tmp_path: Path) -> None:
+    """Schema 4 indexes an answer's first SEARCHED characters: the old whole-answer index is made again to match."""
+    path = tmp_path / "log.db"
+    with AnswerLog.open(path) as log:
+        log.db.execute("PRAGMA user_version = 0")
+    db = sqlite3.connect(path)
+    for tail in ("exchanges_fts", "exchanges"):
+        db.execute(f"DROP TABLE {tail}")
+    db.commit()
+    for script in MIGRATIONS[:3]:
+        db.executescript(script)
+    long_answer = "early " + "filler " * (SEARCHED // 7) + " lateword"
+    db.execute("INSERT INTO exchanges (time, profile, base_url, tenant, filters, question, answer, status, preview)"
+               " VALUES ('t', 'p', 'u', 'acme', '{}', 'long one', ?, 'ok', '')", (long_answer,))  # fmt: skip
+    db.execute("PRAGMA user_version = 3")
+    db.commit()
+    db.close()
+    with AnswerLog.open(path) as log:
+        assert log.version() == VERSION
+        assert [e.question for e in log.entries(text="early")] == ["long one"]
+        assert log.entries(text="lateword") == []  # past the searched start
+        kept = log.add(entry("short one", "lateword here"))
+        assert [e.id for e in log.entries(text="lateword")] == [kept]
+        log.remove([1])
+        log.db.execute("INSERT INTO exchanges_fts (exchanges_fts) VALUES ('integrity-check')")  # removed cleanly
+        assert [e.question for e in log.entries()] == ["short one"]
 
 
 def test_a_log_from_a_newer_kbchat_is_refused(tmp_path: Path) -> None:

@@ -11,6 +11,7 @@ import subprocess
 import sys
 import threading
 import time
+from pathlib import Path
 
 import pytest
 
@@ -282,3 +283,29 @@ def test_a_reader_that_goes_away_ends_kbchat_quietly(server: ScriptedServer) -> 
     assert proc.stderr is not None
     with proc.stderr:
         assert proc.stderr.read() == b""
+
+
+def test_the_reader_of_a_pipe_sees_the_end_before_the_answer_is_logged(server: ScriptedServer, tmp_path: Path) -> None:
+    """stdout is let go once the answer is written: the next program in a pipe need not wait for the log."""
+    import sqlite3
+
+    from kbchat.answer_log import AnswerLog
+
+    log = tmp_path / "log.db"
+    AnswerLog.open(log).close()
+    holder = sqlite3.connect(log, isolation_level=None)
+    holder.execute("BEGIN IMMEDIATE")  # the log is busy: kbchat's write waits for it
+    server.queue(Reply([sse("the whole answer\n")]))
+    with subprocess.Popen([sys.executable, "-m", "kbchat", *ask_args(server, "q")], stdout=subprocess.PIPE,
+                          stderr=subprocess.PIPE, stdin=subprocess.DEVNULL,
+                          env=kbchat_env(KBCHAT_LOG=str(log))) as proc:  # fmt: skip
+        try:
+            assert proc.stdout is not None
+            assert proc.stdout.read() == b"the whole answer\n"  # the end of the pipe, while the log still waits
+            assert proc.poll() is None
+        finally:
+            holder.execute("ROLLBACK")
+            holder.close()
+        assert proc.wait(timeout=20) == 0
+    with AnswerLog.open(log) as answer_log:
+        assert [e.answer for e in answer_log.entries()] == ["the whole answer\n"]

@@ -12,7 +12,7 @@ from responses import matchers
 from kbchat import __version__
 from kbchat.client import HTTPKB
 from kbchat.errors import BadResponse, ConnectFailed, HTTPStatusError
-from kbchat.events import Content, Done
+from kbchat.events import Content, Done, Pause
 from kbchat.failures import BACKOFF_CAP, backoff, retry_delay
 from kbchat.settings import Settings
 from tests.scripted_server import sse
@@ -51,7 +51,7 @@ def test_request_shape() -> None:
     )
     kb, _ = client()
     events = list(kb.stream_chat("what are plans", {"tenant_id": "acme", "tag_names": ["A"]}))
-    assert [type(event) for event in events] == [Content, Done]  # nothing is read after [DONE]
+    assert [type(event) for event in events] == [Pause, Content, Done]  # a Pause as it goes out; nothing after [DONE]
 
 
 @pytest.mark.parametrize(
@@ -149,7 +149,9 @@ def test_a_json_chat_body_instead_of_a_stream_is_accepted() -> None:
     responses.post(URL, json={"answer": "Plans start at $9.", "sources": []})
     kb, _ = client()
     events = list(kb.stream_chat("q", FILTERS))
-    assert [(type(e), getattr(e, "text", None)) for e in events] == [(Content, "Plans start at $9."), (Done, None)]
+    assert [(type(e), getattr(e, "text", None)) for e in events] == [
+        (Pause, None), (Content, "Plans start at $9."), (Done, None)
+    ]  # fmt: skip
 
 
 @pytest.mark.parametrize(

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import io
+import os
 import re
 
 import pyte
@@ -168,3 +169,39 @@ class _FakeTTYInput(io.StringIO):
 
     def fileno(self) -> int:
         return 0
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_the_first_plain_words_are_written_while_the_view_loads() -> None:
+    """Rich loads in a thread; meanwhile plain words on the first line go out as they come, and the view then
+    takes that line over. Markup waits for the view: nothing is drawn twice differently."""
+    import fcntl
+    import struct
+    import termios
+    import threading
+
+    from kbchat.render.rich import Preparing
+
+    main, side = os.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+    with os.fdopen(side, "w") as out:
+        term = Terminal(out=out, err=io.StringIO(), is_tty=True)
+        loaded = threading.Event()
+        calls: list[str] = []
+
+        class View:  # stands in for the LiveView Rich would make
+            def start(self) -> None:
+                calls.append("start")
+
+            def append(self, text: str) -> None:
+                calls.append(text)
+
+        view = View()
+        preparing = Preparing(lambda: loaded.wait(10) and view, term)  # type: ignore[arg-type, return-value]
+        assert preparing.written_early("Plans ") and preparing.written_early("start at")
+        assert not preparing.written_early(" **$9**")  # markup: for the view to draw
+        assert not preparing.written_early(" and more words than one line of forty columns holds")
+        loaded.set()
+        assert preparing.get() is view and calls == ["start", "Plans start at"]
+        assert os.read(main, 1000) == b"Plans start at\r\x1b[K"
+    os.close(main)

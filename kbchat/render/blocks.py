@@ -20,6 +20,15 @@ _CELL_BREAK = re.compile(r"(?<!\\)\|")
 # What ends a table besides a blank line (markdown-it: what may interrupt a block quote).
 _ENDS_TABLE = re.compile(r" {0,3}(?:`{3,}|~{3,}|>|#{1,6}(?: |$)|[-*+] |\d{1,9}[.)] |(?:[-*_] *){3,}$)")
 
+# One line that reads the same as Markdown: no inline markup, nothing that starts a block.
+_MARKUP = re.compile(r"[*_`\[\]<>\\~&]|\n\s*\S|^\s|^(?:[-+=#>]|\d+[.)])")
+
+
+def reads_as_written(text: str) -> bool:
+    """Whether Markdown would show this text exactly as written (plain words on one line)."""
+    return not _MARKUP.search(text.rstrip("\n"))
+
+
 Kind = Literal["block", "open", "code", "close", "table", "row", "end", "line"]
 
 

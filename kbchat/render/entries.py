@@ -64,7 +64,7 @@ def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
     if entry.status == "failed":
         console.print(Text(f"[failed: {one_line(entry.error or 'the answer did not end')}]", style="red"))
     if entry.truncated:
-        console.print(Text("[only the first 4 MiB of this answer were logged]", style="dim"))
+        console.print(Text("[the log kept only the start of this answer]", style="dim"))
     if (sources := entry.shown_sources()) is not None:
         print_passages(shown, sources.passages, sources.query, sources.title)
     return buffer.getvalue()

@@ -10,7 +10,6 @@ blinking while the network is silent.
 
 from __future__ import annotations
 
-import re
 import threading
 import time
 from collections.abc import Callable
@@ -23,7 +22,7 @@ from rich.segment import Segment
 from rich.style import Style
 from rich.text import Text
 
-from kbchat.render.blocks import BlockSplitter, Piece
+from kbchat.render.blocks import BlockSplitter, Piece, reads_as_written
 from kbchat.render.calm import calm_tail
 from kbchat.render.lines import SegmentLines, is_blank, trim_right
 from kbchat.terminal import Terminal, in_background
@@ -38,9 +37,6 @@ SPINNER_DELAY = 0.1  # fast answers never flash a spinner
 CANCELLED = Style(dim=True)
 
 Clock = Callable[[], float]
-# One line that reads the same as Markdown: no inline markup, nothing that starts a block.
-# Until an answer holds more than that, kbchat.render.markdown need not be loaded.
-_MARKUP = re.compile(r"[*_`\[\]<>\\~&]|\n\s*\S|^\s|^(?:[-+=#>]|\d+[.)])")
 
 
 def make_console(term: Terminal) -> Console:
@@ -258,7 +254,8 @@ class LiveView:
 
     def _lines(self, source: str) -> list[list[Segment]]:
         """Rendered lines of some source: as Markdown, or (literal mode, or plain words) as text."""
-        if not self.markdown or (self._markdown is None and not _MARKUP.search(source.rstrip("\n"))):
+        # Until an answer holds more than plain words, kbchat.render.markdown need not be loaded.
+        if not self.markdown or (self._markdown is None and reads_as_written(source)):
             return self.console.render_lines(Text(source.rstrip("\n")), self.console.options, pad=False)
         lines: list[list[Segment]] = self.md.markdown_lines(self.console, source)
         return lines

@@ -3,11 +3,15 @@
 The live view needs Rich, ~100 ms of imports. They are done in a thread of their own
 while this one sends the question and waits for the first byte, so against a server
 that takes its time (any model does) they cost nothing; the spinner shows once they
-are done if the wait goes on.
+are done if the wait goes on. Against a server that answers at once, the first words
+are written as they come while Rich still loads, as plain text on the first line
+(only words Markdown would show as written, so nothing changes when the view takes
+over: it clears that line and draws the same words).
 """
 
 from __future__ import annotations
 
+import os
 import threading
 import time
 from collections.abc import Callable, Iterable
@@ -15,6 +19,7 @@ from typing import TYPE_CHECKING
 
 from kbchat.events import Answer, Content, KBEvent, Notice, Pause, Sources
 from kbchat.render import consume, is_after, say_notice
+from kbchat.render.blocks import reads_as_written
 from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal, ignoring_ctrl_c, in_background, quiet_keyboard
 
@@ -36,16 +41,29 @@ class RichRenderer:
 
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
         answer = Answer() if answer is None else answer
-        view = Preparing(self._view)
+        views: list[Preparing] = []
         after: list[KBEvent] = []
+
+        def view() -> Preparing:
+            """Started at the first event: a Pause as the question goes out, while the server thinks.
+
+            Rich's imports then compete with nothing (requests is loaded, the socket waits).
+            """
+            if not views:
+                views.append(Preparing(self._view, self.term))
+            return views[0]
 
         def handle(event: KBEvent) -> None:
             kind = type(event)
             if kind is Content:
-                view.get().append(terminal_safe(answer.apply(event)))
+                piece = terminal_safe(answer.apply(event))
+                if not view().written_early(piece):
+                    view().get().append(piece)
             elif is_after(event):
                 after.append(event)
-            elif kind is not Pause:
+            elif kind is Pause:
+                view()
+            else:
                 answer.apply(event)
 
         with quiet_keyboard(self.term):
@@ -53,7 +71,7 @@ class RichRenderer:
                 consume(events, handle, answer)
             finally:
                 with ignoring_ctrl_c():
-                    view.get().stop(cancelled=answer.cancelled)
+                    view().get().stop(cancelled=answer.cancelled)
         for event in after:
             if isinstance(event, Sources):
                 from kbchat.render.table import print_passages
@@ -66,31 +84,73 @@ class RichRenderer:
     def _view(self) -> LiveView:
         from kbchat.render.live import LiveView, make_console
 
-        view = LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty)
-        view.start()
-        return view
+        return LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty)
 
 
 class Preparing:
-    """A live view built and started in a thread of its own; `get` waits for it."""
+    """A live view built and started in a thread of its own; `get` waits for it.
 
-    def __init__(self, build: Callable[[], LiveView]) -> None:
+    Until it is ready, `written_early` writes the answer's first words straight to the
+    terminal while they fit on the first line and read the same as Markdown; the view
+    then takes that line over. The lock keeps the two from drawing at once.
+    """
+
+    def __init__(self, build: Callable[[], LiveView], term: Terminal) -> None:
+        self.term = term
         self._view: LiveView | None = None
         self._error: BaseException | None = None
         self._ready = threading.Event()
+        self._lock = threading.Lock()
+        self._early = ""  # written before the view was ready: the view draws it again when it takes over
+        self._columns = _columns(term) if term.is_tty and not term.dumb else 0
         in_background(lambda: self._build(build), "kbchat-live-view")
 
     def _build(self, build: Callable[[], LiveView]) -> None:
         try:
-            self._view = build()
+            view = build()
+            with self._lock:
+                if not self._early:  # else the main thread starts it, once it has cleared the early line
+                    view.start()
+                self._view = view
         except BaseException as err:
             self._error = err
         finally:
             self._ready.set()
+
+    def written_early(self, piece: str) -> bool:
+        """Write this piece now if the view is not ready yet and the text so far can be shown as is."""
+        if self._ready.is_set() or not self._columns:
+            return False
+        with self._lock:
+            text = self._early + piece
+            if self._view is not None or not _one_plain_line(text, self._columns):
+                return False
+            self.term.out.write(piece)
+            self.term.out.flush()
+            self._early = text
+            return True
 
     def get(self) -> LiveView:
         self._ready.wait()
         if self._error is not None:
             raise self._error
         assert self._view is not None
+        if self._early:
+            with self._lock:
+                self.term.erase_line()
+                self._view.start()
+                self._view.append(self._early)
+                self._early = ""
         return self._view
+
+
+def _one_plain_line(text: str, columns: int) -> bool:
+    """Printable ASCII words that leave room for the cursor on one line, and that Markdown shows as written."""
+    return len(text) < columns - 1 and text.isascii() and text.isprintable() and reads_as_written(text)
+
+
+def _columns(term: Terminal) -> int:
+    try:
+        return os.get_terminal_size(term.out.fileno()).columns
+    except (OSError, ValueError, AttributeError):
+        return 0
