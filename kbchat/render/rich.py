@@ -27,6 +27,7 @@ if TYPE_CHECKING:
     from kbchat.render.live import LiveView
 
 Clock = Callable[[], float]
+FIRST_WORDS = 0.03  # seconds Rich's imports wait for the first words, which they would slow (one GIL)
 
 
 class RichRenderer:
@@ -92,7 +93,9 @@ class Preparing:
 
     Until it is ready, `written_early` writes the answer's first words straight to the
     terminal while they fit on the first line and read the same as Markdown; the view
-    then takes that line over. The lock keeps the two from drawing at once.
+    then takes that line over. The lock keeps the two from drawing at once. The imports
+    wait FIRST_WORDS for those words first: under one GIL, a thread importing holds up
+    the one reading the answer by up to 5 ms each time it needs the interpreter back.
     """
 
     def __init__(self, build: Callable[[], LiveView], term: Terminal) -> None:
@@ -101,12 +104,14 @@ class Preparing:
         self._error: BaseException | None = None
         self._ready = threading.Event()
         self._lock = threading.Lock()
+        self._first_words = threading.Event()
         self._early = ""  # written before the view was ready: the view draws it again when it takes over
         self._columns = _columns(term) if term.is_tty and not term.dumb else 0
         in_background(lambda: self._build(build), "kbchat-live-view")
 
     def _build(self, build: Callable[[], LiveView]) -> None:
         try:
+            self._first_words.wait(FIRST_WORDS)
             view = build()
             with self._lock:
                 if not self._early:  # else the main thread starts it, once it has cleared the early line
@@ -128,9 +133,11 @@ class Preparing:
             self.term.out.write(piece)
             self.term.out.flush()
             self._early = text
-            return True
+        self._first_words.set()
+        return True
 
     def get(self) -> LiveView:
+        self._first_words.set()
         self._ready.wait()
         if self._error is not None:
             raise self._error
