@@ -13,14 +13,8 @@ if TYPE_CHECKING:
 
 
 @with_options("ask")
-def ask(
-    question: QuestionWords = None,
-    *,
-    term: Terminal,
-    connection: ConnectionOptions,
-    options: AskOptions,
-    common: CommonOptions,
-) -> None:
+def ask(question: QuestionWords = None, *, term: Terminal, connection: ConnectionOptions, options: AskOptions,
+        common: CommonOptions) -> None:  # fmt: skip
     """Ask one question; the answer streams in as it is written.
 
     Words are joined with spaces; with stdin piped in, its text follows the words

@@ -58,14 +58,8 @@ def _stop_on_sigterm(signum: int, frame: object) -> None:
 
 
 @with_options("demo")
-def demo(
-    question: QuestionWords = None,
-    *,
-    term: Terminal,
-    connection: ConnectionOptions,
-    options: AskOptions,
-    common: CommonOptions,
-) -> None:
+def demo(question: QuestionWords = None, *, term: Terminal, connection: ConnectionOptions, options: AskOptions,
+         common: CommonOptions) -> None:  # fmt: skip
     """Try kbchat on a bundled sample: no key, no setup, no network.
 
     Starts the local server on a free loopback port over the sample documents of a
