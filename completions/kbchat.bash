@@ -16,6 +16,7 @@ _kbchat() {
             ":doctor") path="doctor" ;;
             ":demo") path="demo" ;;
             ":serve") path="serve" ;;
+            ":mcp") path="mcp" ;;
             ":config") path="config" ;;
             "config:show") path="config show" ;;
             "config:set") path="config set" ;;
@@ -33,17 +34,18 @@ _kbchat() {
         --filter) COMPREPLY=($(compgen -W "tenant_id= elemental_id= user_id= tag_ids= tag_names= source= type_name= category_name=" -- "$cur")); compopt -o nospace 2>/dev/null; return ;;
         --docs|--cache-dir) COMPREPLY=($(compgen -d -- "$cur")); return ;;
         --output|-o) COMPREPLY=($(compgen -f -- "$cur")); return ;;
-        --api-key|--base-url|--cid|--count|--host|--limit|--max-connections|--min-score|--pace|--port|--query|--retries|--tenant|--timeout|-n|-q|-t) return ;;
+        --allow-tenant|--api-key|--base-url|--cid|--count|--host|--limit|--max-connections|--min-score|--pace|--port|--query|--retries|--tenant|--timeout|-n|-q|-t) return ;;
     esac
     local words=""
     case "$path" in
-        "") words="ask chat search doctor demo serve config log --version -V --install-completion --show-completion --help -h" ;;
+        "") words="ask chat search doctor demo serve mcp config log --version -V --install-completion --show-completion --help -h" ;;
         "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --continue -c --cid --verbose -v --no-color --help -h" ;;
         "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --no-markdown --sources --verbose -v --no-color --help -h" ;;
         "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --verbose -v --no-color --help -h" ;;
         "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-color --help -h" ;;
         "demo") words="--no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --continue -c --cid --verbose -v --no-color --help -h" ;;
         "serve") words="--docs --host --port --api-key --pace --cache-dir --follow-symlinks --max-connections --help -h" ;;
+        "mcp") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --demo --allow-tenant --verbose -v --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
         "config set") words="--profile -p --help -h base_url api_key tenant timeout retries log default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;

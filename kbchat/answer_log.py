@@ -127,10 +127,36 @@ MIGRATIONS = (
     ALTER TABLE exchanges_3 RENAME TO exchanges;
     """
     + search_triggers("{row}.answer"),  # dropped with the old table
-    # 4: only an answer's first SEARCHED characters are searched, so a 4 MiB answer is logged at once
+    # 4: what asked (`via`: mcp for an agent's tool call, else NULL), among the small columns;
+    # and only an answer's first SEARCHED characters searched, so a 4 MiB answer is logged at once
     f"""
-    DROP TRIGGER exchanges_added;
-    DROP TRIGGER exchanges_removed;
+    CREATE TABLE exchanges_4 (
+        id INTEGER PRIMARY KEY,
+        time TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        first_content_ms REAL,
+        duration_ms REAL,
+        continues INTEGER,
+        truncated INTEGER NOT NULL DEFAULT 0,
+        via TEXT,
+        preview TEXT NOT NULL DEFAULT '',
+        question TEXT NOT NULL,
+        query TEXT,
+        sources TEXT NOT NULL DEFAULT '[]',
+        answer TEXT NOT NULL
+    );
+    INSERT INTO exchanges_4 (id, time, profile, base_url, tenant, filters, status, error, first_content_ms,
+        duration_ms, continues, truncated, preview, question, query, sources, answer)
+        SELECT id, time, profile, base_url, tenant, filters, status, error, first_content_ms, duration_ms,
+            continues, truncated, preview, question, query, sources, answer
+        FROM exchanges;
+    DROP TABLE exchanges;
+    ALTER TABLE exchanges_4 RENAME TO exchanges;
     INSERT INTO exchanges_fts (exchanges_fts) VALUES ('delete-all');
     INSERT INTO exchanges_fts (rowid, question, answer)
         SELECT id, question, {SEARCHED_ANSWER.format(row="exchanges")} FROM exchanges;
@@ -139,7 +165,7 @@ MIGRATIONS = (
 )
 VERSION = len(MIGRATIONS)
 COLUMNS = ("id", "time", "profile", "base_url", "tenant", "filters", "question", "answer", "status", "error",
-           "first_content_ms", "duration_ms", "sources", "query", "continues", "truncated")  # fmt: skip
+           "first_content_ms", "duration_ms", "sources", "query", "continues", "truncated", "via")  # fmt: skip
 WRITTEN = (*COLUMNS[1:], "preview")
 
 
@@ -161,6 +187,7 @@ class Entry:
     query: str = ""
     continues: int | None = None
     truncated: bool = False  # the answer was longer than the log keeps (memory.LOGGED)
+    via: str | None = None  # what asked, when not a person: `mcp` for an agent's tool call
     time: str = ""  # UTC ISO 8601; set when logged
     id: int = 0  # set when logged
 
@@ -334,7 +361,7 @@ class AnswerLog:
         row = (time, entry.profile, entry.base_url, entry.tenant, json.dumps(dict(entry.filters), ensure_ascii=False),
                entry.question, entry.answer, entry.status, entry.error, entry.first_content_ms, entry.duration_ms,
                json.dumps([dict(s) for s in entry.sources], ensure_ascii=False), entry.query or entry.question,
-               entry.continues, int(entry.truncated), preview(entry.answer))  # fmt: skip
+               entry.continues, int(entry.truncated), entry.via, preview(entry.answer))  # fmt: skip
         with self.transaction():
             cursor = self.db.execute(
                 f"INSERT INTO exchanges ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})", row
@@ -541,6 +568,7 @@ def _entry(row: Sequence[Any]) -> Entry:
         values[name] = float(value) if isinstance(value, int | float) and math.isfinite(value) else None
     values["continues"] = values["continues"] if type(values["continues"]) is int else None
     values["truncated"] = values["truncated"] == 1
+    values["via"] = values["via"] if isinstance(values["via"], str) else None
     filters = _json(values["filters"])
     values["filters"] = filters if isinstance(filters, dict) else {}
     sources = _json(values["sources"])

@@ -77,6 +77,7 @@ class Asker:
         self.trace = trace
         self.one_answer = one_answer
         self._beside: KB | None = None  # a second connection for --sources, opened when first needed
+        self._interrupted = False
 
     def ask(self, question: str, options: AskOptions, earlier: Earlier | None = None) -> Turn:
         """One question through the pipeline and into the answer log.
@@ -109,6 +110,8 @@ class Asker:
                 turn.failure = ReaderLeft()
                 self.remember(turn)
                 raise
+        if self._interrupted:  # whatever the stopped stream looked like, it was cancelled
+            turn.answer.cancelled, turn.failure = True, None
         if turn.failure is None and not turn.answer.cancelled:
             turn.failure = outcome(turn.answer)
         turn.cancel_shown = renderer.marks_cancel and self.term.err_is_tty
@@ -125,6 +128,13 @@ class Asker:
         if self.one_answer:
             self.term.release_stdout()
         turn.log_id = self.memory.record(turn, self.settings)
+
+    def interrupt(self) -> None:
+        """From another thread: the question being asked ends at once, as cancelled (an agent's call was)."""
+        self._interrupted = True
+        for kb in (self.kb, self._beside):
+            if kb is not None:
+                kb.interrupt()
 
     def beside(self) -> KB:
         if self._beside is None:

@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import socket
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -71,6 +72,8 @@ class HTTPKB:
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
         if user or password:
             self.session.auth = (user, password)  # as requests would from the URL, but never to another origin
+        self._reading: requests.Response | None = None  # the response whose body is being read now
+        self._interrupted = False
 
     def __enter__(self) -> HTTPKB:
         return self
@@ -81,6 +84,19 @@ class HTTPKB:
     def close(self) -> None:
         self.session.close()
 
+    def interrupt(self) -> None:
+        """From another thread (an agent cancelled its call): the body being read ends at once, and so
+        does any later one. Its socket is shut down, which wakes a read waiting on it (closing would
+        not); through a duplicate of its descriptor, since the connection lets go of it once the
+        server said `Connection: close`."""
+        self._interrupted = True
+        response = self._reading
+        if response is None:
+            return
+        with contextlib.suppress(OSError, ValueError), socket.fromfd(response.raw.fileno(), socket.AF_INET,
+                                                                     socket.SOCK_STREAM) as duplicate:  # fmt: skip
+            duplicate.shutdown(socket.SHUT_RDWR)
+
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
         """POST /v1/kb/chat/stream; its events the moment their bytes arrive.
 
@@ -88,13 +104,18 @@ class HTTPKB:
         server answers (a renderer can start what it needs meanwhile).
         """
         yield PAUSE
+        if self._interrupted:
+            return
         response = self.send(
             "POST",
             wire.CHAT_STREAM,
             wire.chat_request(query, filters),
             headers={"Accept": "text/event-stream", "Accept-Encoding": "identity"},
         )
+        self._reading = response
         try:
+            if self._interrupted:
+                return
             content_type = response.headers.get("Content-Type", "")
             if content_type and not content_type.lower().startswith("text/event-stream"):
                 yield from _events_from_json(response, content_type)
@@ -102,6 +123,7 @@ class HTTPKB:
             yield from note_skipped(iter_events(self._read_body(response)), self.trace)
             finish_body(response)
         finally:
+            self._reading = None
             response.close()
 
     def search(self, query: str, filters: dict[str, Any], limit: int = wire.SEARCH_LIMIT) -> dict[str, Any]:
@@ -124,13 +146,17 @@ class HTTPKB:
 
     def _json(self, path: str, body: dict[str, Any]) -> dict[str, Any]:
         response = self.send("POST", path, body, headers={"Accept": "application/json"})
+        self._reading = response
         try:
+            if self._interrupted:
+                raise StreamIncomplete("stopped")
             data = response.raw.read(JSON_BODY_LIMIT + 1, decode_content=True)
         except urllib3.exceptions.ReadTimeoutError:
             raise StreamIdle(f"no data from the server for {self.settings.timeout:g} s (--timeout)") from None
         except (urllib3.exceptions.HTTPError, OSError):
             raise StreamIncomplete("the response ended before it was complete") from None
         finally:
+            self._reading = None
             response.close()
         if len(data) > JSON_BODY_LIMIT:
             raise BadResponse(

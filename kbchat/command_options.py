@@ -6,6 +6,7 @@ A command receives each group as one keyword argument (`connection`, `options`,
 
 from __future__ import annotations
 
+from kbchat.agent_tools import AgentOptions
 from kbchat.ask_options import CHAT_TAKES, AskOptions, CommonOptions
 from kbchat.commands.logbook import LogListing
 from kbchat.declared import Group
@@ -30,6 +31,7 @@ TAKES: dict[str, tuple[Group, ...]] = {
         COLOR,
     ),
     "log export": (Group("listing", LogListing, frozenset({"count", "query", "tenant", "no_pager"})),),
+    "mcp": (CONNECTION, Group("agents", AgentOptions), Group("common", CommonOptions, frozenset({"verbose", "debug"}))),
     "config": (Group("connection", ConnectionOptions, frozenset({"profile"})),),
     "log rm": (),
     "log path": (),

@@ -30,6 +30,10 @@ class KB(Protocol):
         """The closest passages, `{"items": [...], "total_found": n}`."""
         ...
 
+    def interrupt(self) -> None:
+        """From another thread: end the request being read now, so that its reader returns at once."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -68,6 +72,10 @@ class LaterKB:
 
     def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> dict[str, Any]:
         return self.kb.search(query, filters, limit)
+
+    def interrupt(self) -> None:
+        if self._kb is not None:
+            self._kb.interrupt()
 
     def close(self) -> None:
         if self._kb is not None:

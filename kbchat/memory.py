@@ -46,8 +46,9 @@ def follow_up(earlier_query: str, question: str) -> str:
 class Memory:
     """The answer log as the commands use it: written after each answer, read for follow-ups."""
 
-    def __init__(self, term: Terminal, env: Mapping[str, str] = os.environ) -> None:
+    def __init__(self, term: Terminal, env: Mapping[str, str] = os.environ, via: str | None = None) -> None:
         self.term = term
+        self.via = via  # what asks, when not a person: `mcp`
         self.env = env  # SQLite and the log's code are loaded only once an answer has ended
         self._log: AnswerLog | None = None
         self._failed = False
@@ -70,6 +71,7 @@ class Memory:
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
             sources=source_records(answer.sources),
             query=clean(turn.query), continues=turn.continues, truncated=answer.truncated or len(text) > LOGGED,
+            via=self.via,
         )  # fmt: skip
         try:
             return self.log().add(entry)

@@ -31,6 +31,7 @@ class FakeKB:
         self.asked: list[tuple[str, dict[str, Any]]] = []  # (question, filters), every endpoint
         self.opened = 0
         self.closed = 0
+        self.interrupted = 0
 
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
         self.asked.append((query, filters))
@@ -55,6 +56,9 @@ class FakeKB:
     def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> dict[str, Any]:
         self.asked.append((query, filters))
         return _next(self.search_bodies, {"items": [], "total_found": 0})
+
+    def interrupt(self) -> None:
+        self.interrupted += 1
 
     def close(self) -> None:
         self.closed += 1

@@ -15,7 +15,7 @@ from kbchat.errors import BadResponse, ConnectFailed, HTTPStatusError
 from kbchat.events import Content, Done, Pause
 from kbchat.failures import BACKOFF_CAP, backoff, retry_delay
 from kbchat.settings import Settings
-from tests.scripted_server import sse
+from tests.scripted_server import Reply, ScriptedServer, Stall, sse
 
 BASE = "https://kb.example"
 URL = BASE + "/v1/kb/chat/stream"
@@ -242,3 +242,34 @@ def test_a_piped_chat_asks_every_question_on_one_connection(counted_server) -> N
     assert result.returncode == 0
     assert all(f"(`{name}.md`)" in result.stdout for name in ("plans-and-pricing", "billing-and-refunds", "security"))
     assert len(accepted) == 1
+
+
+def test_an_interrupt_from_another_thread_ends_a_stalled_stream_at_once(server: ScriptedServer) -> None:
+    """What `kbchat mcp` does when an agent cancels a call: the read waiting on the socket returns."""
+    import threading
+
+    from kbchat.errors import StreamIncomplete
+
+    server.queue(Reply([sse("The start", done=False), Stall()]))
+    kb = HTTPKB(Settings(base_url=server.url, api_key=KEY_16, tenant="acme", retries=0))
+    seen: list[object] = []
+    started = threading.Event()
+
+    def read() -> None:
+        try:
+            for event in kb.stream_chat("q", FILTERS):
+                seen.append(event)
+                started.set()
+        except StreamIncomplete as err:
+            seen.append(err)
+
+    reader = threading.Thread(target=read)
+    reader.start()
+    assert started.wait(5)
+    while not any(isinstance(event, Content) for event in seen):
+        reader.join(0.01)
+    kb.interrupt()
+    reader.join(2)
+    assert not reader.is_alive() and isinstance(seen[-1], StreamIncomplete)
+    assert list(kb.stream_chat("q", FILTERS)) == [Pause()]  # interrupted for good: nothing more is read
+    kb.close()

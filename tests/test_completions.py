@@ -43,7 +43,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
 @pytest.mark.parametrize(
     ("line", "expected"),
     [
-        ("kbchat ", ["ask", "chat", "search", "doctor", "demo", "serve", "config", "log"]),
+        ("kbchat ", ["ask", "chat", "search", "doctor", "demo", "serve", "mcp", "config", "log"]),
         ("kbchat log ", ["show", "export", "rm", "path"]),
         ("kbchat log --", ["--count", "--query", "--tenant", "--json", "--no-pager", "--no-color", "--help"]),
         ("kbchat se", ["search", "serve"]),

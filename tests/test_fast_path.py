@@ -121,3 +121,13 @@ def test_an_ordinary_ask_never_imports_typer() -> None:
     assert result.returncode == 1 and "cannot connect to 127.0.0.1:9" in result.stderr
     imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
     assert "requests" in imported and "typer" not in imported and "click" not in imported
+    assert not {name for name in imported if name.split(".")[0] in ("mcp", "mcp_types", "anyio", "pydantic")}
+
+
+def test_the_mcp_sdk_is_loaded_by_kbchat_mcp_alone() -> None:
+    """Every other command, Typer's too, runs without the optional SDK's ~300 ms of imports."""
+    result = subprocess.run([sys.executable, "-X", "importtime", "-m", "kbchat", "search", "--help"],
+                            capture_output=True, text=True, env=kbchat_env(), timeout=30)  # fmt: skip
+    imported = {line.split("|")[-1].strip() for line in result.stderr.splitlines() if line.startswith("import time:")}
+    assert result.returncode == 0 and "typer" in imported
+    assert not {name for name in imported if name.split(".")[0] in ("mcp", "mcp_types", "anyio", "pydantic")}

@@ -62,12 +62,16 @@ def chat(term: Terminal, settings: Settings, options: AskOptions, verbose: bool)
         return run_chat(asker, options)
 
 
-def open_asker(term: Terminal, settings: Settings, verbose: bool, one_answer: bool = False) -> Asker:
-    """An Asker over a knowledge base connected on first use (the chat's prompt shows before requests loads)."""
+def open_asker(
+    term: Terminal, settings: Settings, verbose: bool, one_answer: bool = False, via: str | None = None
+) -> Asker:
+    """An Asker over a knowledge base connected on first use (the chat's prompt shows before requests loads).
+
+    `via`: what asks, when not a person (`mcp`), for the answer log."""
     from kbchat.asker import Asker
     from kbchat.kb import LaterKB
     from kbchat.memory import Memory
     from kbchat.trace import make_trace
 
     trace = make_trace(term.err, verbose)
-    return Asker(settings, term, LaterKB(settings, trace), Memory(term), trace, one_answer=one_answer)
+    return Asker(settings, term, LaterKB(settings, trace), Memory(term, via=via), trace, one_answer=one_answer)

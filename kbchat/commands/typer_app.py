@@ -8,6 +8,7 @@ from typing import Annotated
 import typer
 
 from kbchat import __version__
+from kbchat.commands.agent import mcp
 from kbchat.commands.ask import ask
 from kbchat.commands.chat import chat
 from kbchat.commands.config import config_app
@@ -22,7 +23,7 @@ app = typer.Typer(
     pretty_exceptions_enable=False,
     context_settings={"help_option_names": ["-h", "--help"]},
 )
-for command in (ask, chat, search, doctor, demo, serve):
+for command in (ask, chat, search, doctor, demo, serve, mcp):
     app.command()(command)
 app.add_typer(config_app, name="config")
 app.add_typer(log_app, name="log")
