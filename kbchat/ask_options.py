@@ -41,7 +41,7 @@ class AskOptions:
     )
     sources: bool = option(
         False, "--sources", help="also list the closest passages (a search beside the answer)", panel=OUT,
-        toggle="list the closest passages under each answer (a search beside it), or not",
+        toggle="list the closest passages under each answer (a search beside it)",
     )  # fmt: skip
     follow: bool = option(
         False, "--continue", "-c", help="a follow-up of the last logged exchange: its question goes along"
