@@ -210,3 +210,44 @@ def test_the_first_plain_words_are_written_while_the_view_loads() -> None:
             shown += os.read(main, 1000)
         assert shown == b"Plans start at\r\x1b[K"
     os.close(main)
+
+
+@pytest.mark.skipif(not hasattr(os, "openpty"), reason="needs a pseudo-terminal")
+def test_a_ctrl_c_in_the_early_words_flush_leaves_them_to_the_view() -> None:
+    """A Ctrl-C lands where the first words' flush returns: the view must still take them over (else Live's
+    transient redraw would erase them, and the answer would show only `[cancelled]`)."""
+    import fcntl
+    import struct
+    import termios
+
+    from kbchat.render.rich import Preparing
+
+    main, side = os.openpty()
+    fcntl.ioctl(side, termios.TIOCSWINSZ, struct.pack("HHHH", 24, 40, 0, 0))
+
+    class InterruptedOnce(io.TextIOWrapper):
+        interrupted = False
+
+        def flush(self) -> None:
+            super().flush()
+            if not self.interrupted:
+                self.interrupted = True
+                raise KeyboardInterrupt
+
+    with InterruptedOnce(os.fdopen(side, "wb")) as out:
+        calls: list[str] = []
+
+        class View:
+            def start(self) -> None:
+                calls.append("start")
+
+            def append(self, text: str) -> None:
+                calls.append(text)
+
+        term = Terminal(out=out, err=io.StringIO(), is_tty=True)
+        preparing = Preparing(lambda: View(), term)  # type: ignore[arg-type, return-value]
+        with pytest.raises(KeyboardInterrupt):
+            preparing.written_early("Half of the answer")
+        preparing.get()
+        assert calls == ["start", "Half of the answer"]
+    os.close(main)

@@ -130,9 +130,9 @@ class Preparing:
             text = self._early + piece
             if self._view is not None or not _one_plain_line(text, self._columns):
                 return False
+            self._early = text  # first: a Ctrl-C lands in the write's flush, and the view must still take this over
             self.term.out.write(piece)
             self.term.out.flush()
-            self._early = text
         self._first_words.set()
         return True
 
@@ -143,7 +143,7 @@ class Preparing:
             raise self._error
         assert self._view is not None
         if self._early:
-            with self._lock:
+            with self._lock, ignoring_ctrl_c():  # the line is put right whole, or not begun
                 self.term.erase_line()
                 self._view.start()
                 self._view.append(self._early)
