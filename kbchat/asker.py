@@ -13,7 +13,7 @@ from __future__ import annotations
 import contextlib
 from dataclasses import dataclass, field
 from pathlib import Path
-from typing import TYPE_CHECKING, TextIO
+from typing import TYPE_CHECKING, NamedTuple, TextIO
 
 from kbchat.errors import KBChatError, ReaderLeft, UsageError
 from kbchat.events import Answer
@@ -28,8 +28,7 @@ if TYPE_CHECKING:
     from kbchat.terminal import Terminal
 
 
-@dataclass(frozen=True)
-class Earlier:
+class Earlier(NamedTuple):
     """The exchange a follow-up continues: the query it sent, and its log id (None when not logged)."""
 
     query: str

@@ -89,12 +89,12 @@ def fast_parse(command: str, args: list[str]) -> dict[str, Any] | None:
     convert, an option the command does not take, a repeated single-valued one or --help:
     None, and Typer says what is wrong.
     """
-    from kbchat.command_options import TAKES
+    from kbchat.command_options import takes
     from kbchat.declared import build_all
 
     if command == "ask -":  # bare `kbchat` with stdin piped
         command, args = ("ask", ["-"]) if not args else ("", args)
-    groups = TAKES.get(command, ()) if command in FAST else ()
+    groups = takes(command) if command in FAST else ()
     if not groups:
         return None
     known = {flag: (name, declared) for group in groups for name, declared in group.items() for flag in declared.flags}

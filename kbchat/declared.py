@@ -14,15 +14,18 @@ Pure, and cheap to import: the fast path reads it on every question.
 from __future__ import annotations
 
 from collections.abc import Callable, Iterable
-from dataclasses import dataclass, field, fields
-from typing import Any
+from dataclasses import field, fields
+from typing import Any, NamedTuple
 
 _KEY = "kbchat.option"  # where a field's metadata holds its Declared
 
 
-@dataclass(frozen=True)
-class Declared:
-    """One option: its flags, its help, and what it makes of the field it sets."""
+class Declared(NamedTuple):
+    """One option: its flags, its help, and what it makes of the field it sets.
+
+    (Tuples, not dataclasses: the fast path builds these on every question, and a tuple
+    class costs a fifth as much to make.)
+    """
 
     flags: tuple[str, ...]  # "--tenant", "-t"
     help: str
@@ -43,7 +46,7 @@ class Declared:
 
 def option(default: Any, *flags: str, help: str, **more: Any) -> Any:
     """A dataclass field that is also a command-line option."""
-    return field(default=default, metadata={_KEY: Declared(flags, help, **more)})
+    return field(default=default, metadata={_KEY: Declared(tuple(flags), help, **more)})
 
 
 def declarations(options: type) -> dict[str, Declared]:
@@ -55,8 +58,7 @@ def default_of(options: type, name: str) -> Any:
     return next(f.default for f in fields(options) if f.name == name)
 
 
-@dataclass(frozen=True)
-class Group:
+class Group(NamedTuple):
     """Options a command receives as one object: `keyword=options(...)`; `only` some of its fields."""
 
     keyword: str

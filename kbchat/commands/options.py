@@ -16,7 +16,7 @@ from typing import Annotated, Any, TypeVar
 import typer
 from typer.models import ArgumentInfo
 
-from kbchat.command_options import TAKES
+from kbchat.command_options import takes
 from kbchat.declared import Declared, build_all, default_of
 
 F = TypeVar("F", bound=Callable[..., Any])
@@ -25,7 +25,7 @@ INJECTED = frozenset({"term"})
 
 def with_options(command_name: str) -> Callable[[F], F]:
     """Give a command the options `command_name` takes; it receives them grouped, and `term`."""
-    groups = TAKES[command_name]
+    groups = takes(command_name)
 
     def decorate(command: F) -> F:
         keywords = {group.keyword for group in groups} | INJECTED
