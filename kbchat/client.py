@@ -44,6 +44,7 @@ from kbchat.failures import (
     worth_retrying,
 )
 from kbchat.safe import display_url, one_line
+from kbchat.settings import is_loopback
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
@@ -68,8 +69,11 @@ class HTTPKB:
         self.trace = trace
         self.sleep = sleep
         self.base_url, user, password = split_userinfo(settings.base_url)
+        self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
+        if urlsplit(self.base_url).scheme == "https":
+            self.session.mount("https://", system_trust())
         if user or password:
             self.session.auth = (user, password)  # as requests would from the URL, but never to another origin
         self._reading: requests.Response | None = None  # the response whose body is being read now
@@ -193,7 +197,7 @@ class HTTPKB:
                 wrong = not_http(err)
                 if wrong:
                     raise BadResponse(f"{self.origin} {wrong}") from None
-                if last or not worth_retrying(err):
+                if last or not worth_retrying(err, self.loopback):
                     raise ConnectFailed(self._connect_message(err, attempt + 1)) from None
                 self._wait(backoff(attempt), f"cannot connect ({cause(err, self.settings.connect_timeout)})")
                 continue
@@ -209,7 +213,7 @@ class HTTPKB:
                 self._wait(delay, f"HTTP {response.status_code}")
                 continue
             if check and response.status_code >= 300:
-                error = status_error(response)
+                error = status_error(response, self._hint(response.status_code))
                 response.close()
                 raise error
             return response
@@ -298,9 +302,43 @@ class HTTPKB:
         self.trace(f"{why}; retrying in {delay:.2f} s")
         self.sleep(delay)
 
+    def _hint(self, status: int) -> str:
+        """What a status may mean here: a 404 from a base URL with a path, that the path is the mistake."""
+        parts = urlsplit(self.base_url)
+        if status != 404 or not parts.path.strip("/"):
+            return ""
+        return f"the base URL takes no path: --base-url {urlunsplit((parts.scheme, parts.netloc, '', '', ''))}"
+
     def _connect_message(self, err: requests.RequestException, attempts: int) -> str:
         tries = f" (after {attempts} attempts)" if attempts > 1 else ""
-        return f"cannot connect to {self.origin}: {cause(err, self.settings.connect_timeout)}{tries}"
+        said = cause(err, self.settings.connect_timeout)
+        if said.endswith("plain http, not https"):
+            said += f": use --base-url http://{self.origin}" if self.loopback else " (the key goes over https only)"
+        return f"cannot connect to {self.origin}: {said}{tries}"
+
+
+def system_trust() -> requests.adapters.HTTPAdapter:
+    """An adapter whose certificates are checked against the operating system's trust store too,
+    not certifi's bundle alone (truststore); REQUESTS_CA_BUNDLE still adds its CA. Behind a
+    TLS-inspecting company proxy, whose CA IT put in the system store, kbchat then works
+    as the browser does. Only this session's connections: nothing global is patched."""
+    adapter = requests.adapters.HTTPAdapter()
+    try:
+        import ssl
+
+        import truststore
+    except ImportError:  # a platform truststore does not support: certifi's bundle alone
+        return adapter
+
+    class SystemTrust(requests.adapters.HTTPAdapter):
+        def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
+            super().init_poolmanager(*args, **kwargs, ssl_context=truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+
+        def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
+            kwargs.setdefault("ssl_context", truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            return super().proxy_manager_for(proxy, **kwargs)
+
+    return SystemTrust()
 
 
 def finish_body(response: requests.Response) -> None:

@@ -103,12 +103,12 @@ def _clamp(seconds: float) -> float:
     return max(0.0, min(BACKOFF_CAP, seconds))
 
 
-def status_error(response: requests.Response) -> HTTPStatusError:
-    """HTTP <code> <reason>: <detail>, the detail read from a JSON body when there is one."""
+def status_error(response: requests.Response, hint: str = "") -> HTTPStatusError:
+    """HTTP <code> <reason>: <detail>, the detail read from a JSON body when there is one; then a hint."""
     reason = response.reason or phrase(response.status_code)
     obj = read_json(response)
     detail = error_text(obj) if isinstance(obj, dict) else format_detail(obj) if isinstance(obj, str | list) else ""
-    return HTTPStatusError(response.status_code, reason, detail)
+    return HTTPStatusError(response.status_code, reason, "; ".join(part for part in (detail, hint) if part))
 
 
 def read_json(response: requests.Response) -> Any:
@@ -130,9 +130,12 @@ def phrase(status: int) -> str:
         return ""
 
 
-def worth_retrying(err: requests.ConnectionError) -> bool:
-    """TLS failures and unknown host names do not heal by themselves; the rest may."""
+def worth_retrying(err: requests.ConnectionError, loopback: bool = False) -> bool:
+    """TLS failures and unknown host names do not heal by themselves, nor does a refused port on
+    this machine (nothing listens there: the server is not started); the rest may."""
     if isinstance(err, requests.exceptions.SSLError):
+        return False
+    if loopback and find(err, ConnectionRefusedError):
         return False
     gai = find(err, socket.gaierror)
     return gai is None or gai.errno == socket.EAI_AGAIN
@@ -148,7 +151,12 @@ def cause(err: BaseException, connect_timeout: float) -> str:
 
     tls = find(err, ssl.SSLError)
     if tls is not None or isinstance(err, requests.exceptions.SSLError):
+        if getattr(tls, "reason", None) == "WRONG_VERSION_NUMBER":
+            return "the server speaks plain http, not https"
         reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or "handshake failed"
+        if isinstance(tls, ssl.SSLCertVerificationError):
+            return (f"TLS error: {reason}; if your network inspects TLS (a company proxy), point "
+                    "REQUESTS_CA_BUNDLE at its CA certificate (PEM), or add it to the system trust store")  # fmt: skip
         return f"TLS error: {reason}"
     if find(err, ConnectionRefusedError):
         return "connection refused"

@@ -155,12 +155,24 @@ def check_url(url: str) -> None:
     except ValueError as err:
         raise UsageError(f"bad base URL {display_url(url)!r}: {err}") from None
     if parts.scheme not in ("http", "https") or not parts.hostname:
-        raise UsageError(f"bad base URL {display_url(url)!r}: expected http(s)://HOST[:PORT]")
+        raise UsageError(f"bad base URL {display_url(url)!r}: expected http(s)://HOST[:PORT]{with_scheme(url)}")
     if parts.scheme == "http" and not is_loopback(parts.hostname):
         raise UsageError(
             f"refusing to send the API key over plain http to {parts.hostname}: "
             "use https:// (http is allowed only for loopback hosts such as 127.0.0.1)"
         )
+
+
+def with_scheme(url: str) -> str:
+    """`127.0.0.1:8765` was meant as `http://127.0.0.1:8765` (a loopback host), `kb.example` as https."""
+    if "://" in url or not url.strip():
+        return ""
+    host = url.split("/", 1)[0].rsplit("@", 1)[-1]
+    if host.startswith("["):
+        host = host[1:].split("]", 1)[0]
+    elif host.count(":") == 1:
+        host = host.rsplit(":", 1)[0]
+    return f"; did you mean {'http' if is_loopback(host) else 'https'}://{display_url(url)}?"
 
 
 def is_loopback(host: str) -> bool:

@@ -41,6 +41,8 @@ class Terminal:
     @classmethod
     def from_std(cls, no_color: bool = False, env: Mapping[str, str] = os.environ) -> Terminal:
         dumb = env.get("TERM") == "dumb"
+        for stream in (sys.stdout, sys.stderr):
+            writes_everything(stream)
         return cls(
             out=sys.stdout,
             err=sys.stderr,
@@ -110,6 +112,23 @@ class Terminal:
     def paint(self, text: str, sgr: str) -> str:
         """Text in an SGR style (`32` green, `1` bold) when the terminal takes colour."""
         return f"\x1b[{sgr}m{text}\x1b[0m" if self.color and self.is_tty else text
+
+
+def writes_everything(stream: TextIO) -> None:
+    """Piped or redirected, UTF-8 whatever the locale (as Python 3.15 will do by default); on a console
+    whose encoding cannot show a character, the character replaced. Never a UnicodeEncodeError.
+
+    A Windows pipe gets cp1252 without UTF-8 mode: `kbchat ask … | cat` printed half a line of
+    an answer with an arrow in it, then failed.
+    """
+    reconfigure = getattr(stream, "reconfigure", None)
+    if reconfigure is None:
+        return
+    with contextlib.suppress(ValueError, OSError):
+        if isatty(stream):
+            reconfigure(errors="replace")
+        else:
+            reconfigure(encoding="utf-8", errors="replace")
 
 
 def isatty(stream: TextIO | None) -> bool:

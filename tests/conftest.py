@@ -16,6 +16,16 @@ from tests.scripted_server import ScriptedServer
 KEY = "sk-test-5ecret-key-do-not-print"
 
 
+def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
+    """Where there is no pseudo-terminal (Windows), the pty tests are skipped, saying so."""
+    if sys.platform != "win32":
+        return
+    skip = pytest.mark.skip(reason="pty tests need a POSIX pseudo-terminal (pexpect.spawn); Windows has none")
+    for item in items:
+        if "pty" in item.keywords:
+            item.add_marker(skip)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """kbchat's modules compiled once, as an installed package's are: each of the suite's many kbchat
     processes would else compile them again (~25 ms) wherever PYTHONDONTWRITEBYTECODE is set."""

@@ -1,0 +1,126 @@
+"""Where users are: a Windows-like pipe encoding, the C locale, TLS behind company proxies, and the hints a
+newcomer's first wrong base URL deserves (CLI.md, "Platforms and accessibility")."""
+
+from __future__ import annotations
+
+import json
+import socket
+import ssl
+import time
+from pathlib import Path
+
+import pytest
+import requests
+
+from kbchat.failures import worth_retrying
+from tests.conftest import KEY, ask_args, kbchat_env, run_kbchat
+from tests.pty_screen import PtySession
+from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
+from tests.test_doctor import certificate, tls_server  # noqa: F401 (fixtures)
+
+ANSWER = "Plans → Team, café, 漢字\n"
+
+
+@pytest.mark.parametrize(
+    "locale",
+    [{"PYTHONIOENCODING": "cp1252"}, {"LANG": "C", "LC_ALL": "C", "PYTHONUTF8": "0", "PYTHONCOERCECLOCALE": "0"}],
+    ids=["windows-pipe", "C-locale"],
+)
+def test_piped_output_is_utf8_whatever_the_locale(server: ScriptedServer, locale: dict[str, str]) -> None:
+    server.queue(Reply([sse(ANSWER)]))
+    server.queue_for("/v1/kb/search", json_reply(200, {"items": [{"id": "1", "score": 0.9, "payload": {
+        "original_text": ANSWER, "title": "Plans → Team"}}], "total_found": 1}))  # fmt: skip
+    env = kbchat_env(**locale)
+    asked = run_kbchat(*ask_args(server, "q"), env=env)
+    searched = run_kbchat("search", *ask_args(server)[1:], "plans", env=env)
+    assert (asked.returncode, asked.stdout, asked.stderr) == (0, ANSWER, "")
+    assert searched.returncode == 0 and json.loads(searched.stdout)["items"][0]["payload"]["title"] == "Plans → Team"
+
+
+@pytest.mark.pty
+def test_a_console_that_cannot_show_a_character_gets_it_replaced(server: ScriptedServer) -> None:
+    server.queue(Reply([sse(ANSWER)]))
+    session = PtySession(*ask_args(server, "q"), env=kbchat_env(TERM="xterm-256color", PYTHONIOENCODING="cp1252"))
+    assert session.finish() == 0
+    assert "Plans" in session.text and "Team" in session.text and "Traceback" not in session.text
+
+
+def test_a_refused_port_on_this_machine_is_not_retried() -> None:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        port = probe.getsockname()[1]
+    started = time.monotonic()
+    result = run_kbchat("ask", "--base-url", f"http://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme", "--retries",
+                        "3", "q")  # fmt: skip
+    assert time.monotonic() - started < 3  # three retries' backoff took 3.4 s
+    assert result.returncode == 1
+    assert result.stderr == f"kbchat: error: cannot connect to 127.0.0.1:{port}: connection refused\n"
+
+
+def test_a_refused_remote_port_is_still_retried() -> None:
+    err = requests.ConnectionError(ConnectionRefusedError(111, "Connection refused"))
+    assert worth_retrying(err, loopback=False) and not worth_retrying(err, loopback=True)
+
+
+def test_https_to_a_plain_http_server_says_so() -> None:
+    """A plain http server answers a TLS hello with an HTTP 400, which TLS reads as a wrong version number."""
+    import threading
+
+    listener = socket.create_server(("127.0.0.1", 0))
+    port = listener.getsockname()[1]
+
+    def answer() -> None:
+        client, _ = listener.accept()
+        with client:
+            client.recv(4096)
+            client.sendall(b"HTTP/1.1 400 Bad Request\r\nContent-Length: 0\r\nConnection: close\r\n\r\n")
+
+    threading.Thread(target=answer, daemon=True).start()
+    with listener:
+        result = run_kbchat("ask", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme",
+                            "--retries", "0", "q")  # fmt: skip
+    assert result.returncode == 1
+    assert result.stderr == (f"kbchat: error: cannot connect to 127.0.0.1:{port}: the server speaks plain http, "
+                             f"not https: use --base-url http://127.0.0.1:{port}\n")  # fmt: skip
+
+
+def test_a_base_url_with_a_path_that_answers_404_says_it_takes_none(server: ScriptedServer) -> None:
+    server.queue(json_reply(404, {"detail": "Not Found"}))
+    result = run_kbchat("ask", "--base-url", f"{server.url}/v1", "--api-key", KEY, "-t", "acme", "q")
+    assert result.returncode == 1
+    assert result.stderr == (f"kbchat: error: HTTP 404 Not Found: Not Found; the base URL takes no path: "
+                             f"--base-url {server.url}\n")  # fmt: skip
+    assert server.requests[0].path == "/v1/v1/kb/chat/stream"
+
+
+@pytest.mark.parametrize(
+    ("given", "meant"),
+    [("127.0.0.1:8765", "http://127.0.0.1:8765"), ("localhost:8765", "http://localhost:8765"),
+     ("kb.example.com", "https://kb.example.com"), ("[::1]:9/x", "http://[::1]:9/x")],
+)  # fmt: skip
+def test_a_base_url_without_a_scheme_suggests_one(given: str, meant: str) -> None:
+    result = run_kbchat("ask", "--base-url", given, "--api-key", KEY, "-t", "acme", "q")
+    assert result.returncode == 2 and result.stderr.rstrip().endswith(f"; did you mean {meant}?")
+
+
+def test_a_certificate_that_fails_says_how_to_trust_a_company_ca(tls_server: tuple[int, Path]) -> None:  # noqa: F811
+    port, cert = tls_server
+    args = ["ask", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
+    result = run_kbchat(*args)
+    assert result.returncode == 1 and "TLS error: self-signed certificate" in result.stderr
+    assert "point REQUESTS_CA_BUNDLE at its CA certificate (PEM), or add it to the system trust store" in result.stderr
+    trusted = run_kbchat(*args, env=kbchat_env(REQUESTS_CA_BUNDLE=str(cert)))
+    assert "TLS error" not in trusted.stderr  # the bundle is trusted (the listener then hangs up)
+
+
+def test_the_system_trust_store_checks_https_connections_too() -> None:
+    """truststore's context on https connections (REQUESTS_CA_BUNDLE still adds its CA); nothing global patched."""
+    import truststore
+
+    from kbchat.client import HTTPKB
+    from kbchat.settings import Settings
+
+    with HTTPKB(Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")) as kb:
+        pool = kb.session.get_adapter("https://kb.example").poolmanager
+        assert isinstance(pool.connection_pool_kw["ssl_context"], truststore.SSLContext)
+    assert ssl.SSLContext is not truststore.SSLContext
