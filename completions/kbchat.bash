@@ -48,8 +48,8 @@ _kbchat() {
         "mcp") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --demo --allow-tenant --verbose -v --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
-        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries log default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
-        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries log default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries log accessible default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries log accessible default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
         "config path") words="--help -h" ;;
         "log") words="show export rm path --count -n --query -q --tenant -t --json --no-pager --no-color --help -h" ;;
         "log show") words="--no-markdown --no-pager --no-color --help -h" ;;

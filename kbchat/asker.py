@@ -11,6 +11,7 @@ Only a reader of stdout that went away is raised again, once the exchange is log
 from __future__ import annotations
 
 import contextlib
+import dataclasses
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
@@ -95,7 +96,8 @@ class Asker:
         query = follow_up(earlier.query, question) if earlier else question
         kept = Answer(keep_text=True) if not self.one_answer else Answer(keep_text=self.settings.log, keep_limit=LOGGED)
         turn = Turn(question, query, kept, continues=earlier.log_id if earlier else None)
-        renderer = make_renderer(mode, self.term, markdown=options.markdown, sources=options.sources)
+        term = dataclasses.replace(self.term, accessible=True) if self.settings.accessible else self.term
+        renderer = make_renderer(mode, term, markdown=options.markdown, sources=options.sources)
         request = Request(query, self.settings.request_filters(), no_stream=options.no_stream,
                           closest=options.sources and not options.no_stream, wait=self.settings.timeout)  # fmt: skip
         with contextlib.ExitStack() as stack:

@@ -206,6 +206,8 @@ def describe(settings: Settings) -> list[str]:
         ("retries", str(settings.retries), origins.get("retries", "default")),
         ("log", "on" if settings.log else "off", origins.get("log", "default")),
     ]
+    if "accessible" in origins:  # said when set: most people never need it
+        rows.append(("accessible", "on" if settings.accessible else "off", origins["accessible"]))
     for name, value in settings.filters.items():
         rows.append((f"filters.{name}", ",".join(value) if isinstance(value, list) else value, ""))
     rows = [(one_line(name), one_line(value), one_line(origin)) for name, value, origin in rows]  # values are anyone's
@@ -219,7 +221,7 @@ def _typed(key: str, value: str) -> Any:
         return to_timeout(value)
     if key == "retries":
         return to_retries(value)
-    if key == "log":
+    if key in ("log", "accessible"):
         return to_switch(value)
     if key == "base_url":
         value = _non_empty(key, value).rstrip("/")

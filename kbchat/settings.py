@@ -24,13 +24,14 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_PROFILE = "default"
 
-PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries", "log")
+PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries", "log", "accessible")
 TEXT_KEYS = frozenset({"base_url", "api_key", "tenant"})
 ENV_VARS = {
     "base_url": "KBCHAT_BASE_URL",
     "api_key": "KBCHAT_API_KEY",
     "tenant": "KBCHAT_TENANT",
     "timeout": "KBCHAT_TIMEOUT",
+    "accessible": "KBCHAT_ACCESSIBLE",
 }
 
 Filters = dict[str, "str | list[str]"]
@@ -90,6 +91,7 @@ class Settings:
     log: bool = True  # keep each answer in the answer log
     origins: Mapping[str, str] = field(default_factory=dict)
     logged_as: str = ""  # the knowledge base as the answer log names it, when not by its URL (the demo's port varies)
+    accessible: bool = False  # for a screen reader: each block printed once, no spinner, cursor or redraw
 
     @property
     def connect_timeout(self) -> float:
@@ -192,7 +194,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key in PROFILE_KEYS:
-        given = getattr(options, key)
+        given = getattr(options, key, None)  # `accessible` has no option: the environment or the profile
         env_var = ENV_VARS.get(key)
         if given is not None:
             values[key], origins[key] = given, "option"
@@ -218,6 +220,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
         retries=to_retries(values.get("retries", DEFAULT_RETRIES), origins.get("retries", "")),
         profile=profile_name,
         log=to_switch(values.get("log", True), origins.get("log", "")),
+        accessible=to_switch(values.get("accessible", False), origins.get("accessible", "")),
         origins=origins,
     )
 

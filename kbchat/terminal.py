@@ -35,6 +35,7 @@ class Terminal:
     err_is_tty: bool = False
     color: bool = True  # NO_COLOR, --no-color and TERM=dumb turn colour off
     dumb: bool = False  # TERM=dumb: no cursor movement either
+    accessible: bool = False  # KBCHAT_ACCESSIBLE: each block printed once, for a screen reader; no redraws
     stdin: TextIO | None = None
     stdin_is_tty: bool = False
 

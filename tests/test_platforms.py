@@ -124,3 +124,29 @@ def test_the_system_trust_store_checks_https_connections_too() -> None:
         pool = kb.session.get_adapter("https://kb.example").poolmanager
         assert isinstance(pool.connection_pool_kw["ssl_context"], truststore.SSLContext)
     assert ssl.SSLContext is not truststore.SSLContext
+
+
+@pytest.mark.pty
+@pytest.mark.parametrize("how", ["env", "profile"])
+def test_accessible_prints_each_block_once_with_nothing_redrawn(
+    server: ScriptedServer, how: str, tmp_path: Path
+) -> None:
+    """KBCHAT_ACCESSIBLE=1 (or `accessible = true`): no spinner, no cursor, no redraw; a screen reader hears each
+    block once, rendered, as it completes."""
+    answer = "# Plans\n\nThe **Team** plan costs $29.\n\n- one\n- two\n\n```sh\nls -l\n```\n\nThat is all.\n"
+    pieces = [answer[i : i + 7] for i in range(0, len(answer), 7)]
+    server.queue(Reply([0.2, *(sse(piece, done=False) for piece in pieces), sse()]))
+    env = kbchat_env(TERM="xterm-256color")
+    if how == "env":
+        env["KBCHAT_ACCESSIBLE"] = "1"
+    else:
+        Path(env["KBCHAT_CONFIG"]).write_text("[profiles.default]\naccessible = true\n")
+    session = PtySession(*ask_args(server, "q"), env=env)
+    assert session.finish() == 0
+    raw = session.raw.decode()
+    for redraw in ("\x1b[?25l", "\x1b[1A", "\x1b[2K", "█", "⠋", "thinking"):
+        assert redraw not in raw, repr(redraw)
+    for words in ("Plans", "costs $29.", "one", "two", "That is all."):
+        assert raw.count(words) == 1, words
+    assert session.text.count("ls -l") == 1  # the code line (Pygments' colours come between its words)
+    assert "The Team plan costs $29." in session.text and "**" not in session.text

@@ -109,7 +109,7 @@ def demo_settings(term: Terminal, connection: ConnectionOptions) -> Iterator[Set
     import secrets
 
     from kbchat.server.run import serve_in_background, start_server, stop
-    from kbchat.settings import Settings, env_log
+    from kbchat.settings import Settings, env_log, to_switch
 
     key = secrets.token_urlsafe(24)
     # Typed at a readable pace for a person watching; at once into a pipe or a file.
@@ -120,6 +120,8 @@ def demo_settings(term: Terminal, connection: ConnectionOptions) -> Iterator[Set
         count = server.index.stats()["documents"]
         term.say(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
                  "answers quote them (no AI model)")  # fmt: skip
-        yield Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED)
+        accessible = to_switch(os.environ.get("KBCHAT_ACCESSIBLE") or False, "env KBCHAT_ACCESSIBLE")
+        yield Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED,
+                       accessible=accessible)  # fmt: skip
     finally:
         stop(server)

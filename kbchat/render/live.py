@@ -59,8 +59,12 @@ def make_console(term: Terminal) -> Console:
 class LiveView:
     """The Live region and the finished blocks above it; drawn by one thread."""
 
-    def __init__(self, console: Console, markdown: bool, clock: Clock = time.monotonic, spinner: bool = True) -> None:
+    def __init__(
+        self, console: Console, markdown: bool, clock: Clock = time.monotonic, spinner: bool = True,
+        accessible: bool = False,
+    ) -> None:  # fmt: skip
         self.console = console
+        self.accessible = accessible  # each finished block printed once, by the caller's thread; nothing live
         self.markdown = markdown
         self.clock = clock
         self.show_spinner = spinner
@@ -88,6 +92,8 @@ class LiveView:
     def start(self, drawing_thread: bool = True) -> None:
         """Show the live region; without the drawing thread, frames are drawn by calling draw()."""
         self._started = self.clock()
+        if self.accessible:
+            return
         self.live.start()
         if drawing_thread:
             self._thread = in_background(self._run, "kbchat-render")
@@ -95,6 +101,9 @@ class LiveView:
     def append(self, text: str) -> None:
         """New content: queued for the next frame, never drawn by the caller."""
         if not text:
+            return
+        if self.accessible:
+            self._commit(text)
             return
         with self._lock:
             self._incoming.append(text)
@@ -108,6 +117,9 @@ class LiveView:
             self._lock.notify()
         if self._thread is not None:
             self._thread.join()
+        if self.accessible:
+            self.finish(cancelled)
+            return
         try:
             self._commit(self._take())
             self.live.update(Text(""), refresh=False)

@@ -85,7 +85,9 @@ class RichRenderer:
     def _view(self) -> LiveView:
         from kbchat.render.live import LiveView, make_console
 
-        return LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty)
+        accessible = self.term.accessible
+        return LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty and not accessible,
+                        accessible=accessible)  # fmt: skip
 
 
 class Preparing:
@@ -106,7 +108,7 @@ class Preparing:
         self._lock = threading.Lock()
         self._first_words = threading.Event()
         self._early = ""  # written before the view was ready: the view draws it again when it takes over
-        self._columns = _columns(term) if term.is_tty and not term.dumb else 0
+        self._columns = _columns(term) if term.is_tty and not term.dumb and not term.accessible else 0
         in_background(lambda: self._build(build), "kbchat-live-view")
 
     def _build(self, build: Callable[[], LiveView]) -> None:
