@@ -95,7 +95,7 @@ complete -c kbchat -n '__fish_seen_subcommand_from serve' -l docs -r -F -d 'fold
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l host -x -d 'address to bind; non-loopback needs --api-key'
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l port -x -d 'port; 0 picks a free one'
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l api-key -x -d 'require this x-api-key'
-complete -c kbchat -n '__fish_seen_subcommand_from serve' -l pace -x -d 'pause between streamed pieces; 0 = no pause'
+complete -c kbchat -n '__fish_seen_subcommand_from serve' -l pace -x -d 'pause between streamed pieces, to watch an answer typed (the demos: 0.02)'
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l cache-dir -r -F -d 'where the index is kept'
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l follow-symlinks -d 'also serve links to files outside their tenants folder'
 complete -c kbchat -n '__fish_seen_subcommand_from serve' -l max-connections -x -d 'open connections at most; more get 503'

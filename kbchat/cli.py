@@ -156,11 +156,22 @@ def run_typer(args: list[str], prog_name: str, term: Terminal) -> int:
         context = getattr(err, "ctx", None)
         where = f" (see {context.command_path} --help)" if context is not None else ""
         message = err.format_message()
+        if isinstance(err, usage.NoSuchOption):
+            message = f"no such option: {err.option_name}{closest(err.option_name, err.possibilities or [])}"
         term.error((message[:1].lower() + message[1:]).rstrip(".") + where)
         return int(err.exit_code)
     except typer.Abort:  # Ctrl-C or end of input at one of Click's own prompts
         return ExitCode.CANCELLED
     return code if isinstance(code, int) else 0
+
+
+def closest(name: str, options: list[str]) -> str:
+    """`; did you mean --sources?` for `--sorces`; nothing for `--bogus`, whose nearest (Click's
+    `--verbose`) is no help."""
+    import difflib
+
+    near = difflib.get_close_matches(name, options, n=1, cutoff=0.8)
+    return f"; did you mean {near[0]}?" if near else ""
 
 
 def typer_app() -> typer.Typer:

@@ -209,7 +209,8 @@ def describe(settings: Settings) -> list[str]:
     if "accessible" in origins:  # said when set: most people never need it
         rows.append(("accessible", "on" if settings.accessible else "off", origins["accessible"]))
     for name, value in settings.filters.items():
-        rows.append((f"filters.{name}", ",".join(value) if isinstance(value, list) else value, ""))
+        shown = ",".join(value) if isinstance(value, list) else value
+        rows.append((f"filters.{name}", shown, origins.get(f"filters.{name}", "")))
     rows = [(one_line(name), one_line(value), one_line(origin)) for name, value, origin in rows]  # values are anyone's
     width = max(len(name) for name, _, _ in rows)
     return [f"{name:<{width}} = {value}" + (f"  ({origin})" if origin else "") for name, value, origin in rows]

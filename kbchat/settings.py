@@ -207,7 +207,10 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
             if key in TEXT_KEYS and not isinstance(profile[key], str):
                 raise ConfigError(f"config: {key} in profile {profile_name} must be a string")
     filters = parse_filter_table(profile.get("filters", {}), profile_name)
-    filters.update(parse_filter_options(options.filters))
+    origins.update({f"filters.{key}": f"profile {profile_name}" for key in filters})
+    given_filters = parse_filter_options(options.filters)
+    filters.update(given_filters)
+    origins.update({f"filters.{key}": "option --filter" for key in given_filters})
     tenant = filters.pop("tenant_id", None)
     if tenant is not None and options.tenant is None:
         values["tenant"], origins["tenant"] = tenant, "option --filter"

@@ -32,7 +32,7 @@ def test_set_show_unset() -> None:
     assert KEY not in shown.stdout + shown.stderr
     assert "****cret" in shown.stdout and "tenant   = acme  (profile default)" in shown.stdout
     work = cli("config", "show", "--profile", "work")
-    assert "filters.tag_names = Plans,Pricing" in work.stdout
+    assert "filters.tag_names = Plans,Pricing  (profile work)" in work.stdout
     assert cli("config", "unset", "tenant").returncode == 0
     assert "tenant   = (not set)" in cli("config", "show").stdout
 

@@ -134,7 +134,7 @@ def test_output_file_gets_the_plain_answer_whatever_the_mode(fake_kb: FakeKB, tm
 def test_a_piped_chat_opens_one_kb_for_all_its_questions(fake_kb: FakeKB) -> None:
     result = cli("chat", *CONN, input="first\nsecond\n/tenant globex\nthird\n")
     assert result.returncode == 0
-    assert result.stdout == "answer to first\nanswer to second\nanswer to third\n"
+    assert result.stdout == "answer to first\n\nanswer to second\n\nanswer to third\n"
     assert (fake_kb.opened, fake_kb.closed) == (1, 1)
     assert [filters["tenant_id"] for _, filters in fake_kb.asked] == ["acme", "acme", "globex"]
 

@@ -124,7 +124,7 @@ def test_a_log_that_cannot_be_written_is_one_warning(fake_kb: FakeKB, monkeypatc
     monkeypatch.setenv("KBCHAT_LOG", str(tmp_path / "a-file" / "log.db"))
     result = cli("chat", *CONN, input="one\ntwo\n")
     assert result.returncode == 0
-    assert result.stdout == "answer to one\nanswer to two\n"
+    assert result.stdout == "answer to one\n\nanswer to two\n"
     (warning,) = result.stderr.splitlines()
     assert warning.startswith("kbchat: warning: cannot open the answer log ") and "a-file" in warning
 

@@ -150,3 +150,16 @@ def test_accessible_prints_each_block_once_with_nothing_redrawn(
         assert raw.count(words) == 1, words
     assert session.text.count("ls -l") == 1  # the code line (Pygments' colours come between its words)
     assert "The Team plan costs $29." in session.text and "**" not in session.text
+
+
+@pytest.mark.parametrize(
+    ("typed", "said"),
+    [("--bogus", "no such option: --bogus (see kbchat ask --help)"),
+     ("--sorces", "no such option: --sorces; did you mean --sources? (see kbchat ask --help)"),
+     ("--no-makdown", "no such option: --no-makdown; did you mean --no-markdown? (see kbchat ask --help)")],
+)  # fmt: skip
+def test_a_mistyped_option_suggests_only_a_close_one(typed: str, said: str) -> None:
+    from tests.conftest import cli
+
+    result = cli("ask", typed, "q")
+    assert (result.returncode, result.stderr) == (2, f"kbchat: error: {said}\n")

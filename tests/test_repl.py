@@ -247,6 +247,7 @@ def test_edit_asks_what_was_written_in_the_editor() -> None:
     chat.session.edit = lambda: next(written)
     run(chat.session, "/edit", "/edit")
     assert [q for q, *_ in chat.asked] == ["a question\nover lines"]
+    assert "> a question\n> over lines\n" in chat.err.getvalue()  # the question it sent, shown
     assert "nothing to ask: the file was left empty" in chat.err.getvalue()
 
 
@@ -261,7 +262,7 @@ def test_piped_chat_answers_each_line(server: ScriptedServer) -> None:
     server.queue(Reply([sse("one")]), Reply([sse("two\n")]))
     args = [a for a in ask_args(server) if a != "ask"]
     result = cli("chat", *args, input=b"first question\n\n   \n/tenant globex\nsecond question\n")
-    assert (result.returncode, result.stdout) == (0, "one\ntwo\n")
+    assert (result.returncode, result.stdout) == (0, "one\n\ntwo\n")  # a blank line between answers
     assert [r.json()["query"] for r in server.requests] == ["first question", "second question"]
     assert [r.json()["filters"]["tenant_id"] for r in server.requests] == ["acme", "globex"]
     assert result.stderr == "tenant: globex\n"

@@ -82,7 +82,8 @@ def test_demo_answers_a_question_with_no_setup() -> None:
     result = cli("demo", "what", "does", "the", "premium", "plan", "include?")
     assert result.returncode == 0, result.stderr
     assert 'Customers often call Business "the premium plan"' in result.stdout
-    assert result.stderr.startswith("kbchat demo: 12 sample documents of a fictional company")
+    banner = result.stderr.splitlines()[0]
+    assert banner.startswith("kbchat demo: 12 sample documents") and len(banner) <= 80  # one line on any terminal
 
 
 def test_demo_json_mode() -> None:
@@ -130,3 +131,16 @@ def test_serve_rejects_a_port_out_of_range() -> None:
         2,
         "kbchat: error: --port takes 0 to 65535 (0 picks a free port), not 99999\n",
     )
+
+
+def test_serve_streams_at_once_unless_asked_to_pace(tmp_path: Path) -> None:
+    """A paced stream is the demo's, for a person watching; `ask` against `serve` is never slowed by default."""
+    from kbchat.server.run import serve_in_background, start_server, stop
+    from kbchat.server.serve_options import ServeOptions
+
+    server = start_server(ServeOptions(port=0, cache_dir=tmp_path))
+    serve_in_background(server)
+    try:
+        assert server.pace == 0.0
+    finally:
+        stop(server)

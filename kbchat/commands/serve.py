@@ -118,8 +118,7 @@ def demo_settings(term: Terminal, connection: ConnectionOptions) -> Iterator[Set
     try:
         logged = connection.log is not False and env_log(os.environ) is not False  # the demo reads no config file
         count = server.index.stats()["documents"]
-        term.say(f"kbchat demo: {count} sample documents of a fictional company, served locally; "
-                 "answers quote them (no AI model)")  # fmt: skip
+        term.say(f"kbchat demo: {count} sample documents, served here; answers quote them (no AI model)")
         accessible = to_switch(os.environ.get("KBCHAT_ACCESSIBLE") or False, "env KBCHAT_ACCESSIBLE")
         yield Settings(base_url=server.url, api_key=key, tenant=DEMO_TENANT, log=logged, logged_as=DEMO_LOGGED,
                        accessible=accessible)  # fmt: skip

@@ -111,6 +111,8 @@ class ChatSession:
     def ask_question(self, question: str) -> bool:
         """Ask, show, remember (the Asker); False when the run must stop (Ctrl-C in a scripted chat)."""
         followed = self.context and len(self.transcript) > self.context_from
+        if self.scripted and any(earlier.answer.text for earlier in self.transcript):
+            self.term.out.write("\n")  # piped, one answer after another: a blank line between them
         turn = self.asker.ask(question, self.options, self.transcript[-1].earlier() if followed else None)
         self.transcript.append(turn)
         if turn.failure is not None and not turn.answer.cancelled:
@@ -209,6 +211,7 @@ class ChatSession:
         if not question:
             self.say("nothing to ask: the file was left empty")
             return True
+        self.say("\n".join(f"> {line}" for line in question.splitlines()))  # what was asked, as a prompt shows it
         return self.ask_question(question)
 
     def set_tenant(self, tenant: str) -> None:

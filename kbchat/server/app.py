@@ -134,6 +134,7 @@ class Handler(BaseHTTPRequestHandler):
 
     def setup(self) -> None:
         super().setup()
+        self.answered = 0  # requests answered on this connection
         self.reader = DeadlineReader(self.connection)
         self.rfile = io.BufferedReader(self.reader)
 
@@ -173,6 +174,7 @@ class Handler(BaseHTTPRequestHandler):
             if not self.status:
                 self._send_json(500, {"detail": "Internal Server Error"})
         finally:
+            self.answered += 1
             self._access_log(method, path, started)
 
     # --- request checks ---------------------------------------------------------------
@@ -256,7 +258,12 @@ class Handler(BaseHTTPRequestHandler):
         """Replaced by one access-log line per request, written when it ends."""
 
     def log_error(self, format: str, *args: Any) -> None:
-        """Malformed or timed-out requests (http.server's own messages quote what the client sent)."""
+        """Malformed or timed-out requests (http.server's own messages quote what the client sent).
+
+        A kept-alive connection that goes quiet after its requests is closed without a word: a
+        client keeping its connection for the next question is no fault."""
+        if format.startswith("Request timed out") and self.answered:
+            return
         self.server.say(f"{self.client_address[0]} {format % args}")
 
 

@@ -11,7 +11,7 @@ from pathlib import Path
 from kbchat.declared import option
 
 DEFAULT_PORT = 8765
-DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed
+DEFAULT_PACE = 0.02  # seconds per word-sized piece: brisk, but visibly typed (the demo's, on a terminal)
 MAX_CONNECTIONS = 256
 
 
@@ -31,8 +31,9 @@ class ServeOptions:
         None, "--api-key", kind=str, metavar="KEY", help="require this x-api-key", envvar="KBCHAT_SERVE_API_KEY"
     )
     pace: float = option(
-        DEFAULT_PACE, "--pace", kind=float, metavar="SECONDS", help="pause between streamed pieces; 0 = no pause"
-    )
+        0.0, "--pace", kind=float, metavar="SECONDS",
+        help=f"pause between streamed pieces, to watch an answer typed (the demo's: {DEFAULT_PACE:g})",
+    )  # fmt: skip
     cache_dir: Path | None = option(None, "--cache-dir", kind=Path, metavar="DIR", help="where the index is kept")
     follow_symlinks: bool = option(
         False, "--follow-symlinks", help="also serve links to files outside their tenant's folder"
