@@ -32,6 +32,12 @@ def copy(term: Terminal, text: str, what: str, env: Mapping[str, str] = os.envir
     text = terminal_safe(text)
     choice = env.get("KBCHAT_CLIPBOARD", "").lower()
     size = f"{what}, {len(text):,} characters"
+    tmux_drops = choice == "" and bool(env.get("TMUX")) and tmux_clipboard(env) != "on"
+    if tmux_drops and (command := clipboard_command(env)) is not None:
+        return run_copy(command, text, size)
+    if tmux_drops:
+        return ("no clipboard here: tmux passes OSC 52 on only with `set -g set-clipboard on` in ~/.tmux.conf "
+                "(kbchat log show last prints the answer)")  # fmt: skip
     if choice in ("", "osc52") and term.is_tty and (choice == "osc52" or takes_osc52(env)):
         payload = base64.b64encode(text.encode()).decode()
         if len(payload) <= OSC52_LIMIT:
@@ -39,13 +45,31 @@ def copy(term: Terminal, text: str, what: str, env: Mapping[str, str] = os.envir
             return f"copied {size} (OSC 52)"
     command = clipboard_command(env) if choice in ("", "command") else None
     if command is not None:
-        name = os.path.basename(command[0])
-        try:
-            subprocess.run(command, input=text.encode(), check=True, timeout=5, capture_output=True)
-        except (OSError, subprocess.SubprocessError) as err:
-            return f"could not copy: {name} failed ({err}); kbchat log show last has the answer"
-        return f"copied {size} ({name})"
+        return run_copy(command, text, size)
     return "no clipboard here (kbchat log show last prints the answer, /save FILE writes the chat)"
+
+
+def run_copy(command: list[str], text: str, size: str) -> str:
+    name = os.path.basename(command[0])
+    try:
+        subprocess.run(command, input=text.encode(), check=True, timeout=5, capture_output=True)
+    except (OSError, subprocess.SubprocessError) as err:
+        return f"could not copy: {name} failed ({err}); kbchat log show last has the answer"
+    return f"copied {size} ({name})"
+
+
+def tmux_clipboard(env: Mapping[str, str]) -> str:
+    """tmux's `set-clipboard`: `on` passes an application's OSC 52 on; its default, `external`,
+    drops it (the copy said "copied" and nothing arrived). "" when tmux cannot be asked."""
+    tmux = shutil.which("tmux", path=env.get("PATH", os.defpath))
+    if tmux is None:
+        return ""
+    try:
+        done = subprocess.run([tmux, "show-options", "-gv", "set-clipboard"], capture_output=True, text=True,
+                              timeout=2, env={**os.environ, **env})  # fmt: skip
+    except (OSError, subprocess.SubprocessError):
+        return ""
+    return done.stdout.strip()
 
 
 def takes_osc52(env: Mapping[str, str]) -> bool:

@@ -38,7 +38,7 @@ def pytest_sessionstart(session: pytest.Session) -> None:
 def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
     """No setting from the developer's shell or config file leaks into a test."""
     for name in list(os.environ):
-        if name.startswith("KBCHAT_") or name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES"):
+        if name.startswith("KBCHAT_") or name in ("NO_COLOR", "FORCE_COLOR", "COLUMNS", "LINES", "TMUX"):
             monkeypatch.delenv(name, raising=False)
     monkeypatch.setenv("KBCHAT_CONFIG", str(tmp_path / "config.toml"))
     monkeypatch.setenv("XDG_CACHE_HOME", str(tmp_path / "xdg-cache"))  # the index cache of serve/demo

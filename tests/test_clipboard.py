@@ -32,16 +32,39 @@ def fake_program(folder: Path, name: str) -> Path:
     [
         {"TERM_PROGRAM": "WezTerm"},
         {"TERM": "xterm-kitty"},
-        {"TMUX": "/tmp/tmux-0/default,1,0"},
+        {"TMUX": "/tmp/tmux-0/default,1,0", "TMUX_SAYS": "on"},
         {"TERM": "xterm", "KBCHAT_CLIPBOARD": "osc52"},
     ],
 )
-def test_osc52_on_a_terminal_that_takes_it(env: dict[str, str]) -> None:
+def test_osc52_on_a_terminal_that_takes_it(env: dict[str, str], tmp_path: Path) -> None:
+    if "TMUX_SAYS" in env:
+        env["PATH"] = str(fake_tmux(tmp_path / "bin", env.pop("TMUX_SAYS")))
     term = terminal()
     said = copy(term, "héllo\nworld", "the last answer", env)
     payload = base64.b64encode("héllo\nworld".encode()).decode()
     assert term.out.getvalue() == f"\x1b]52;c;{payload}\x07"  # type: ignore[attr-defined]
     assert said == "copied the last answer, 11 characters (OSC 52)"
+
+
+def fake_tmux(folder: Path, set_clipboard: str) -> Path:
+    """A `tmux` whose `show-options -gv set-clipboard` says `set_clipboard`; its folder."""
+    folder.mkdir(exist_ok=True)
+    script = folder / "tmux"
+    script.write_text(f"#!/bin/sh\necho {set_clipboard}\n")
+    script.chmod(script.stat().st_mode | stat.S_IXUSR)
+    return folder
+
+
+def test_inside_tmux_that_drops_osc52_a_copy_program_or_how_to_enable_it(tmp_path: Path) -> None:
+    """tmux's default (`set-clipboard external`) drops an application's OSC 52: "copied" would be a lie."""
+    folder = fake_tmux(tmp_path / "bin", "external")
+    env = {"TMUX": "/tmp/tmux-0/default,1,0", "TERM": "tmux-256color", "PATH": str(folder)}
+    term = terminal()
+    said = copy(term, "text", "the last answer", env)
+    assert term.out.getvalue() == "" and "set -g set-clipboard on" in said  # type: ignore[attr-defined]
+    got = fake_program(folder, "xclip")
+    assert copy(term, "text", "the last answer", {**env, "DISPLAY": ":0"}).endswith("(xclip)")
+    assert got.read_text() == "text" and term.out.getvalue() == ""  # type: ignore[attr-defined]
 
 
 def test_a_desktop_copy_program_when_the_terminal_is_unknown(tmp_path: Path) -> None:
