@@ -11,6 +11,8 @@ from kbchat.render.calm import calm_tail
     ("tail", "shown"),
     [
         ("The **API", "The **API**"),
+        ("**Billing ", "**Billing**"),  # a piece ended in a space: a closer after it would close nothing
+        ("The *plans and ", "The *plans and*"),
         ("The **", "The"),
         ("The **API*", "The **API**"),
         ("The **API**", "The **API**"),

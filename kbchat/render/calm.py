@@ -71,7 +71,7 @@ def heal(text: str) -> str:
         elif closer == "]":
             text = text[:start] + text[start + 1 :]  # a bracket that is not yet a link shows no [
         else:
-            text += closer
+            text = text.rstrip(" \t") + closer  # `**Billing **` closes nothing: a closer after a space is none
     return text
 
 
