@@ -276,3 +276,30 @@ def test_opening_an_up_to_date_log_waits_for_no_writer(tmp_path: Path) -> None:
     finally:
         writer.execute("ROLLBACK")
         writer.close()
+
+
+@pytest.mark.parametrize(
+    ("answer", "words"),
+    [
+        ("| plan | price |\n| --- | --- |\n| **Business** | $79 |", "plan · price\n\nBusiness · $79"),
+        ("# Plans\n\n- **Team**: `$29`\n- see [the list](https://x.example/p)", "Plans\n\nTeam: $29\nsee the list"),
+        ("```sh\nls -l\n```\nsnake_case 2*3", "\nls -l\n\nsnake_case 2*3"),
+    ],
+)
+def test_list_previews_are_the_words_an_answer_shows(answer: str, words: str) -> None:
+    from kbchat.render.entries import plain_words
+
+    assert plain_words(answer) == words
+
+
+def test_log_show_of_a_cut_answer_closes_its_half_typed_markdown(answer_log: AnswerLog) -> None:
+    """A cancelled answer that stopped inside bold ends as its live tail showed it, not with a dangling `**`."""
+    import io as io_
+
+    from kbchat.render.entries import entry_shown
+    from kbchat.terminal import Terminal
+
+    id = answer_log.add(entry(answer="The plans:\n\n**Plans and pri", status="cancelled"))
+    term = Terminal(out=io_.StringIO(), err=io_.StringIO(), is_tty=True, color=False)
+    shown = entry_shown(answer_log.find(str(id)), term)
+    assert "Plans and pri" in shown and "**" not in shown and "[cancelled]" in shown

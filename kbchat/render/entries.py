@@ -10,6 +10,7 @@ from __future__ import annotations
 import dataclasses
 import io
 import json
+import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
@@ -35,10 +36,29 @@ def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
         lines.append(term.paint(head, "2") + term.paint(question, "1"))
         status = "" if entry.status == "ok" else f"[{one_line(entry.status)[:20]}] "
         follows = f"(follows #{entry.continues}) " if entry.continues else ""
-        preview = fit(one_line(entry.answer) or "(no answer)", width - 4 - cell_len(status + follows))
+        preview = fit(
+            one_line(plain_words(entry.answer[:PREVIEWED])) or "(no answer)", width - 4 - cell_len(status + follows)
+        )
         marks = term.paint(status, STATUS_SGR.get(entry.status, "2")) + term.paint(follows, "2")
         lines.append("    " + marks + preview)
     return "".join(line + "\n" for line in lines)
+
+
+PREVIEWED = 2000  # characters of an answer a list line is made from: more never fits
+_FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.M)
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t:|-]*-[ \t:|-]*$", re.M)
+_LINE_MARK = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
+_LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\n]*\)")
+_MARKERS = re.compile(r"\*\*|~~|`+|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
+_CELLS = re.compile(r"[ \t]*\|[ \t]*")
+
+
+def plain_words(markdown: str) -> str:
+    """Markdown as the words it shows, for a one-line preview: no `**`, no table pipes, no `#`. Linear."""
+    text = _FENCE_LINE.sub("", _DELIMITER_ROW.sub("", markdown))
+    text = _MARKERS.sub("", _LINK.sub(r"\1", _LINE_MARK.sub("", text)))
+    lines = (_CELLS.sub(" · ", line.strip()).strip(" ·") if "|" in line else line for line in text.split("\n"))
+    return "\n".join(lines)
 
 
 def entry_json(entry: Entry, term: Terminal) -> str:
@@ -60,7 +80,8 @@ def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
     console.print(Text(one_line(entry.question), style="bold"))
     console.print(Text(about(entry), style="dim"))
     console.print()
-    print_whole(console, terminal_safe(entry.answer), markdown, cancelled=entry.status == "cancelled")
+    print_whole(console, terminal_safe(entry.answer), markdown, cancelled=entry.status == "cancelled",
+                cut=entry.status != "ok")  # fmt: skip
     if entry.status == "failed":
         console.print(Text(f"[failed: {one_line(entry.error or 'the answer did not end')}]", style="red"))
     if entry.truncated:

@@ -128,9 +128,12 @@ class LiveView:
         self.finish(cancelled)
         self.console.show_cursor(True)
 
-    def finish(self, cancelled: bool = False) -> None:
-        """Print the unfinished tail for good, and the [cancelled] mark if any."""
-        lines = self._final_lines()
+    def finish(self, cancelled: bool = False, cut: bool = False) -> None:
+        """Print the unfinished tail for good, and the [cancelled] mark if any.
+
+        An answer cut short (cancelled, or a stream that broke) ends as its live tail showed
+        it, half-typed Markdown closed: `**Plans`, never a dangling `**`."""
+        lines = self._final_lines(cut or cancelled)
         if cancelled:
             lines = with_mark(lines, Segment("[cancelled]", CANCELLED), self.console.width)
         if lines:
@@ -138,9 +141,11 @@ class LiveView:
                 self.console.line()
             self.console.print(SegmentLines(lines))
 
-    def _final_lines(self) -> list[list[Segment]]:
+    def _final_lines(self, cut: bool = False) -> list[list[Segment]]:
         """The unfinished tail, rendered for good (an open code block is closed)."""
         tail = self.splitter.tail.rstrip("\n")
+        if cut and self.markdown and self.code is None and self.table is None:
+            tail = calm_tail(tail)
         if self.code is not None:
             code = [] if not tail or self.splitter.closes_fence(tail) else self.code.render(self.console, tail)
             return [*code, self.code.padding(self.console.width)]
@@ -291,11 +296,11 @@ class LiveView:
             self._warming = in_background(lambda: self.md, "kbchat-markdown")
 
 
-def print_whole(console: Console, text: str, markdown: bool = True, cancelled: bool = False) -> None:
+def print_whole(console: Console, text: str, markdown: bool = True, cancelled: bool = False, cut: bool = False) -> None:
     """A whole answer at once, exactly as the live view leaves it once its stream has ended."""
     view = LiveView(console, markdown, spinner=False)
     view._commit(text)
-    view.finish(cancelled)
+    view.finish(cancelled, cut)
 
 
 def with_mark(lines: list[list[Segment]], mark: Segment, width: int) -> list[list[Segment]]:
