@@ -20,6 +20,7 @@ from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
 from kbchat.safe import one_line, redact
+from kbchat.wire import FOLLOW_UP
 
 if TYPE_CHECKING:
     from kbchat.answer_log import AnswerLog, Entry
@@ -29,7 +30,6 @@ if TYPE_CHECKING:
 
 CONTEXT = 1000  # characters of the earlier query a follow-up carries
 LOGGED = 1 << 20  # characters of an answer the log keeps: writing 4 MiB took 30 ms at every exit, 1 MiB 10
-FOLLOW_UP = "Follow-up question: "
 _SURROGATE = re.compile("[\ud800-\udfff]")
 
 

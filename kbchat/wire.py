@@ -26,6 +26,9 @@ MESSAGE = "message"  # an event whose data.content is the next piece of the answ
 ERROR = "error"  # an event reporting an error; the stream may go on
 DONE = "[DONE]"  # the data of the event that ends a stream (not JSON)
 SEARCH_LIMIT = 10
+# How kbchat's follow-up query joins the earlier one and the new question (the API keeps no
+# conversation): `<earlier query>\n\nFollow-up question: <question>`. kbchat serve reads it back.
+FOLLOW_UP = "Follow-up question: "
 
 
 def chat_request(query: str, filters: dict[str, Any]) -> dict[str, Any]:

@@ -143,3 +143,35 @@ def test_quoted_passages_are_named_title_heading_and_path(sample: Index) -> None
     names = re.findall(r"^\*\*(.+?)\*\* \(`(.+?)`\)$", answer, re.MULTILINE)
     assert names[0] == ("Data retention and privacy", "data-retention.md")
     assert all(path.endswith(".md") for _, path in names)
+
+
+@pytest.mark.parametrize(
+    ("earlier", "question", "document", "found"),
+    [
+        # the subject shifts: the new question alone finds its answer, the earlier one adds nothing
+        ("can I get my money back on an annual plan?", "how much does the Team plan cost?", "plans-and-pricing.md",
+         "$29"),
+        # a true follow-up: its own words and the earlier ones find it together
+        ("can I get my money back on an annual plan?", "and what about monthly ones?", "billing-and-refunds.md",
+         "Monthly plans"),
+    ],
+)  # fmt: skip
+def test_a_follow_up_finds_what_its_own_question_finds_and_what_the_context_adds(
+    sample: Index, earlier: str, question: str, document: str, found: str
+) -> None:
+    from kbchat.memory import follow_up
+
+    hits, _ = search(sample, follow_up(earlier, question), {"tenant_id": "demo"}, 5)
+    assert hits and hits[0].path == document and any(found in hit.text for hit in hits)
+    alone, _ = search(sample, question, {"tenant_id": "demo"}, 5)
+    assert {hit.id for hit in alone if hit.score >= hits[-1].score} <= {hit.id for hit in hits}  # what it alone finds
+
+
+def test_the_follow_up_label_never_counts(sample: Index) -> None:
+    from kbchat.server.query import split_follow_up
+
+    assert split_follow_up("plans?\n\nFollow-up question: prices?\n\nFollow-up question: in euros?") == (
+        "in euros?", "plans?\n\n prices?"
+    )  # fmt: skip
+    hits, _ = search(sample, "zzzz\n\nFollow-up question: qqqq", {"tenant_id": "demo"}, 5)
+    assert hits == []  # the FAQ holds "question": had the label counted, it would have been found

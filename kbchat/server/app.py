@@ -26,6 +26,7 @@ from kbchat.server.connections import ConnectionLimit, DeadlineReader, InFlight
 from kbchat.server.extract import compose_answer, pieces
 from kbchat.server.index import Index
 from kbchat.server.query import search as search_index
+from kbchat.server.query import split_follow_up
 from kbchat.server.serve_options import DEFAULT_PACE, MAX_CONNECTIONS
 from kbchat.sse import encode_event
 
@@ -303,13 +304,14 @@ def search(handler: Handler, body: dict[str, Any]) -> None:
 def chat(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
-    handler._send_json(200, {"answer": compose_answer(query, hits), "sources": [h.chat_source() for h in hits]})
+    asked = split_follow_up(query)[0]
+    handler._send_json(200, {"answer": compose_answer(asked, hits), "sources": [h.chat_source() for h in hits]})
 
 
 def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
-    handler._send_stream(compose_answer(query, hits))
+    handler._send_stream(compose_answer(split_follow_up(query)[0], hits))
 
 
 ROUTES: dict[str, dict[str, Route]] = {

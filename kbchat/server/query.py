@@ -95,10 +95,36 @@ def search(
 ) -> tuple[list[Hit], int]:
     """The best `limit` passages for `query` within `filters`, and how many matched in all.
 
-    Nothing is returned when no passage holds enough of the question (see
-    kbchat.server.ranking). Answers need no total: `count=False` skips that query
-    (and returns 0) on the way to the first streamed byte.
+    A follow-up (kbchat's `…\n\nFollow-up question: …`) finds what its own question finds
+    first, then what the earlier one adds: two subjects' words in one query left no passage
+    holding enough of either, and the label's words never count.
     """
+    own, context = split_follow_up(query)
+    if not context:
+        return _search(index, own, filters, limit, count)
+    alone, total = _search(index, own, filters, limit, count)
+    together, more = _search(index, f"{context}\n{own}", filters, limit, count)
+    best: dict[str, Hit] = {}
+    for hit in (*alone, *together):  # each passage once, at the better of its two scores
+        if hit.id not in best or hit.score > best[hit.id].score:
+            best[hit.id] = hit
+    return sorted(best.values(), key=lambda hit: -hit.score)[:limit], max(total, more)
+
+
+def split_follow_up(query: str) -> tuple[str, str]:
+    """(the question itself, the earlier queries it carries, without the labels); the context "" if none."""
+    context, marker, own = query.rpartition(wire.FOLLOW_UP)
+    if not marker:
+        return query, ""
+    return own.strip(), context.replace(wire.FOLLOW_UP, " ").strip()
+
+
+def _search(
+    index: Index, query: str, filters: dict[str, Any], limit: int = 10, count: bool = True
+) -> tuple[list[Hit], int]:
+    """The best passages for one question. Nothing is returned when no passage holds enough of it
+    (see kbchat.server.ranking). Answers need no total: `count=False` skips that query (and
+    returns 0) on the way to the first streamed byte."""
     wanted = terms.query_terms(query, MAX_TERMS)
     match = filter_match(filters)
     if not wanted or match is None:
