@@ -47,6 +47,18 @@ def clean_env(monkeypatch: pytest.MonkeyPatch, tmp_path: Path) -> None:
 
 
 @pytest.fixture(autouse=True)
+def secrets_forgotten() -> Iterator[None]:
+    """Every Settings keeps its secrets for the process (kbchat.safe): in one test process, a secret one
+    test made up (Hypothesis once made an API key "https://") must not mask the next test's output."""
+    from kbchat import safe
+
+    kept = set(safe._secrets)
+    yield
+    safe._secrets.clear()
+    safe._secrets.update(kept)
+
+
+@pytest.fixture(autouse=True)
 def sigint_restored() -> Iterator[None]:
     """An in-process command that was cancelled leaves Ctrl-C ignored; the next test gets it back."""
     import signal
