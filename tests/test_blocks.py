@@ -124,3 +124,23 @@ def test_code_lines_and_fence_lines_are_code() -> None:
 
     fences = Fences()
     assert [fences.step(line) for line in ["a", "~~~", "# x", "", "~~~", "b"]] == [False, True, True, True, True, False]
+
+
+@pytest.mark.parametrize("screen", [40, 60])
+def test_narrow_tables_keep_their_longest_words_whole(screen: int) -> None:
+    """At 40 and 60 columns the header's and first row's words were broken (`pla`/`n`, `Bus`/`ine`/`ss`) while
+    the last column had room to give: each column keeps at least its longest word while they fit."""
+    import io
+
+    from rich.console import Console
+
+    from kbchat.render.markdown import TableLines
+
+    table = TableLines("| plan | price | what it includes |\n| --- | --- | --- |", screen)
+    row = "| Business | $79 | everything in Team, plus Alerts, SSO (SAML), audit log, 15-minute refresh |"
+    widths = table.fix(row)
+    assert widths[0] >= len("Business") and widths[1] >= len("price") and sum(widths) + 4 <= screen
+    console = Console(file=io.StringIO(), width=screen, color_system=None)
+    shown = [" ".join(segment.text for segment in line).split() for line in table.head(console, widths)[:1]]
+    drawn = ["".join(segment.text for segment in line) for line in table.row(console, row, widths)]
+    assert shown[0][:2] == ["plan", "price"] and drawn[0].split()[:2] == ["Business", "$79"]

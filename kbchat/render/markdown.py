@@ -110,8 +110,10 @@ class TableLines:
     def layout(self, first_row: str = "") -> list[int]:
         """The widths the header and this first row call for."""
         cells = self.cells(first_row) if first_row.strip() else [""] * len(self.headings)
-        natural = [max(cell_len(heading), cell_len(cell)) for heading, cell in zip(self.headings, cells, strict=True)]
-        return column_widths(natural, self.screen)
+        pairs = list(zip(self.headings, cells, strict=True))
+        natural = [max(cell_len(heading), cell_len(cell)) for heading, cell in pairs]
+        words = [max((cell_len(word) for word in f"{heading} {cell}".split()), default=0) for heading, cell in pairs]
+        return column_widths(natural, self.screen, words)
 
     def fix(self, first_row: str = "") -> list[int]:
         self.widths = self.layout(first_row)
@@ -143,19 +145,27 @@ class TableLines:
         return [trim_right(line) for line in console.render_lines(table, console.options, pad=False)]
 
 
-def column_widths(natural: list[int], screen: int) -> list[int]:
+def column_widths(natural: list[int], screen: int, words: list[int] | None = None) -> list[int]:
     """Columns for cells `natural` wide so far: each gets its width and an equal share of the rest.
 
     The table is twice as wide as its first rows need, or TABLE_COLUMN a column, within the
     screen. An equal share (not one in proportion) because a first row says little about
-    which column will hold the long cells later.
+    which column will hold the long cells later. On a screen too narrow for that, each
+    column keeps at least its longest word (`words`) while they fit, so `plan` never
+    breaks into `pla`/`n` while another column has room to give; the rest is shared in
+    proportion to what each column wants beyond it.
     """
     count = len(natural)
     natural = [max(3, width) for width in natural]
     room = max(3 * count, screen - COLUMN_GAP * (count - 1))
-    if sum(natural) > room:  # too wide already: shrink in proportion
-        widths = [max(3, width * room // sum(natural)) for width in natural]
-        widths[widths.index(max(widths))] += room - sum(widths)
+    if sum(natural) > room:  # too wide already
+        floor = [min(max(3, word), width) for word, width in zip(words or [3] * count, natural, strict=True)]
+        if sum(floor) > room:
+            floor = [3] * count  # not even the words fit: shrink in proportion
+        wants = [width - least for width, least in zip(natural, floor, strict=True)]
+        spare = room - sum(floor)
+        widths = [least + want * spare // max(1, sum(wants)) for least, want in zip(floor, wants, strict=True)]
+        widths[wants.index(max(wants))] += room - sum(widths)
         return widths
     target = min(room, max(2 * sum(natural), TABLE_COLUMN * count))
     share, rest = divmod(target - sum(natural), count)
