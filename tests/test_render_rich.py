@@ -8,9 +8,11 @@ import re
 
 import pyte
 import pytest
+from pygments.token import Error
 from rich.console import Console
 from rich.segment import Segment
 from rich.style import Style
+from rich.syntax import Syntax
 
 from kbchat.events import Content, Done
 from kbchat.render import Mode, make_renderer
@@ -251,3 +253,15 @@ def test_a_ctrl_c_in_the_early_words_flush_leaves_them_to_the_view() -> None:
         preparing.get()
         assert calls == ["start", "Half of the answer"]
     os.close(main)
+
+
+@pytest.mark.parametrize(("fence", "line"), [("```js", 'let s = "ab'), ("```go", 's := "ab'), ("```json", '{"a')])
+def test_a_half_typed_code_line_gets_no_error_paint(fence: str, line: str) -> None:
+    """Pygments calls an open quote an error, and monokai painted it pink on red until the line was complete."""
+    from kbchat.render.markdown import CodeLines
+
+    console = Console(file=io.StringIO(), width=40, force_terminal=True, color_system="truecolor")
+    code = CodeLines(fence)
+    styles = {segment.style for row in code.render(console, line) for segment in row if segment.style}
+    error = Syntax.get_theme("monokai").get_style_for_token(Error)
+    assert error.bgcolor not in {style.bgcolor for style in styles if style}

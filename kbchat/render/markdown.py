@@ -11,7 +11,7 @@ Imported only when an answer first needs it (markdown-it and Rich's Markdown cos
 
 from __future__ import annotations
 
-from typing import Literal
+from typing import TYPE_CHECKING, Literal
 
 from markdown_it import MarkdownIt
 from markdown_it.token import Token
@@ -19,9 +19,14 @@ from rich.cells import cell_len
 from rich.console import Console
 from rich.markdown import Markdown
 from rich.segment import Segment
+from rich.style import Style
+from rich.syntax import SyntaxTheme
 from rich.table import Table
 
 from kbchat.render.blocks import alignments, split_cells
+
+if TYPE_CHECKING:
+    from pygments.token import _TokenType as TokenType
 from kbchat.render.lines import is_blank, trim_right
 
 CODE_THEME = "monokai"
@@ -64,6 +69,26 @@ def markdown_lines(console: Console, source: str, markdown: bool = True) -> list
     return lines[start:]
 
 
+class CalmTheme(SyntaxTheme):
+    """A syntax theme that draws Pygments' Error tokens as plain text.
+
+    A code line being typed is often not yet valid (`let s = "ab`): the lexer calls the
+    open quote an error, and monokai paints it pink on red until the line is complete.
+    An answer's code is shown, not checked, so errors never get that paint.
+    """
+
+    def __init__(self, theme: SyntaxTheme) -> None:
+        self.theme = theme
+
+    def get_style_for_token(self, token_type: TokenType) -> Style:
+        from pygments.token import Error, Text
+
+        return self.theme.get_style_for_token(Text if token_type in Error else token_type)
+
+    def get_background_style(self) -> Style:
+        return self.theme.get_background_style()
+
+
 class CodeLines:
     """Code lines rendered one at a time, looking like Rich's Markdown code block."""
 
@@ -77,7 +102,7 @@ class CodeLines:
             self.lexer = get_lexer_by_name(info.split()[0]) if info else TextLexer()
         except ClassNotFound:
             self.lexer = TextLexer()
-        self.theme = Syntax.get_theme(theme)
+        self.theme = CalmTheme(Syntax.get_theme(theme))
         self.background = self.theme.get_background_style()
 
     def render(self, console: Console, code: str) -> list[list[Segment]]:
