@@ -61,6 +61,32 @@ def search_triggers(answer: str) -> str:
 
 SEARCHED_ANSWER = f"substr({{row}}.answer, 1, {SEARCHED})"
 
+
+def exchanges_table(name: str, via: bool = False) -> str:
+    """The exchanges table as schema 3 laid it out: the small columns first, the long texts last
+    (SQLite walks a long answer's overflow pages to reach any column stored after it); `via` (4)
+    among the small ones."""
+    return f"""CREATE TABLE {name} (
+        id INTEGER PRIMARY KEY,
+        time TEXT NOT NULL,
+        profile TEXT NOT NULL,
+        base_url TEXT NOT NULL,
+        tenant TEXT NOT NULL,
+        filters TEXT NOT NULL,
+        status TEXT NOT NULL,
+        error TEXT,
+        first_content_ms REAL,
+        duration_ms REAL,
+        continues INTEGER,
+        truncated INTEGER NOT NULL DEFAULT 0,{" via TEXT," if via else ""}
+        preview TEXT NOT NULL DEFAULT '',
+        question TEXT NOT NULL,
+        query TEXT,
+        sources TEXT NOT NULL DEFAULT '[]',
+        answer TEXT NOT NULL
+    );"""
+
+
 # Each migration takes the log from the version before it to its own (its index + 1).
 MIGRATIONS = (
     # 1: the exchanges, one row each
@@ -97,25 +123,7 @@ MIGRATIONS = (
     # walks a 4 MiB answer's overflow pages to reach any column stored after it), and a long
     # answer's start kept apart ('' for a short one), so the list never reads whole answers
     f"""
-    CREATE TABLE exchanges_3 (
-        id INTEGER PRIMARY KEY,
-        time TEXT NOT NULL,
-        profile TEXT NOT NULL,
-        base_url TEXT NOT NULL,
-        tenant TEXT NOT NULL,
-        filters TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT,
-        first_content_ms REAL,
-        duration_ms REAL,
-        continues INTEGER,
-        truncated INTEGER NOT NULL DEFAULT 0,
-        preview TEXT NOT NULL DEFAULT '',
-        question TEXT NOT NULL,
-        query TEXT,
-        sources TEXT NOT NULL DEFAULT '[]',
-        answer TEXT NOT NULL
-    );
+    {exchanges_table("exchanges_3")}
     INSERT INTO exchanges_3 (id, time, profile, base_url, tenant, filters, status, error, first_content_ms,
         duration_ms, continues, truncated, preview, question, query, sources, answer)
         SELECT id, time, profile, base_url, tenant, filters, status, error, first_content_ms, duration_ms,
@@ -130,26 +138,7 @@ MIGRATIONS = (
     # 4: what asked (`via`: mcp for an agent's tool call, else NULL), among the small columns;
     # and only an answer's first SEARCHED characters searched, so a 4 MiB answer is logged at once
     f"""
-    CREATE TABLE exchanges_4 (
-        id INTEGER PRIMARY KEY,
-        time TEXT NOT NULL,
-        profile TEXT NOT NULL,
-        base_url TEXT NOT NULL,
-        tenant TEXT NOT NULL,
-        filters TEXT NOT NULL,
-        status TEXT NOT NULL,
-        error TEXT,
-        first_content_ms REAL,
-        duration_ms REAL,
-        continues INTEGER,
-        truncated INTEGER NOT NULL DEFAULT 0,
-        via TEXT,
-        preview TEXT NOT NULL DEFAULT '',
-        question TEXT NOT NULL,
-        query TEXT,
-        sources TEXT NOT NULL DEFAULT '[]',
-        answer TEXT NOT NULL
-    );
+    {exchanges_table("exchanges_4", via=True)}
     INSERT INTO exchanges_4 (id, time, profile, base_url, tenant, filters, status, error, first_content_ms,
         duration_ms, continues, truncated, preview, question, query, sources, answer)
         SELECT id, time, profile, base_url, tenant, filters, status, error, first_content_ms, duration_ms,
