@@ -175,3 +175,12 @@ def test_the_follow_up_label_never_counts(sample: Index) -> None:
     )  # fmt: skip
     hits, _ = search(sample, "zzzz\n\nFollow-up question: qqqq", {"tenant_id": "demo"}, 5)
     assert hits == []  # the FAQ holds "question": had the label counted, it would have been found
+
+
+def test_a_follow_ups_answer_leads_with_its_own_subject() -> None:
+    """After the Business plan, "what about the Team plan?" leads with Team's row, not Business's again."""
+    from kbchat.memory import follow_up
+    from tests.conftest import cli
+
+    assert cli("demo", "--no-log", follow_up("how much does the Business plan cost?", "what about the Team plan?"))\
+        .stdout.splitlines()[2].startswith("| Team | $29 |")  # fmt: skip

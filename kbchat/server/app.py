@@ -304,14 +304,16 @@ def search(handler: Handler, body: dict[str, Any]) -> None:
 def chat(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
-    asked = split_follow_up(query)[0]
-    handler._send_json(200, {"answer": compose_answer(asked, hits), "sources": [h.chat_source() for h in hits]})
+    asked, context = split_follow_up(query)
+    answer = compose_answer(asked, hits, focus=bool(context))
+    handler._send_json(200, {"answer": answer, "sources": [h.chat_source() for h in hits]})
 
 
 def chat_stream(handler: Handler, body: dict[str, Any]) -> None:
     query, filters = read_query(body)
     hits, _ = search_index(handler.server.index, query, filters, ANSWER_PASSAGES, count=False)
-    handler._send_stream(compose_answer(split_follow_up(query)[0], hits))
+    asked, context = split_follow_up(query)
+    handler._send_stream(compose_answer(asked, hits, focus=bool(context)))
 
 
 ROUTES: dict[str, dict[str, Route]] = {

@@ -29,15 +29,19 @@ _ITEM = re.compile(r"^\s*(?:[-*+]|\d+[.)])\s+")
 _TABLE_RULE = re.compile(r"^\s*\|?\s*:?-{3,}")
 
 
-def compose_answer(query: str, hits: Sequence[Hit]) -> str:
-    """A short Markdown answer from the passages, or an honest "nothing matches"."""
+def compose_answer(query: str, hits: Sequence[Hit], focus: bool = False) -> str:
+    """A short Markdown answer from the passages, or an honest "nothing matches".
+
+    `focus`: the hits were found with an earlier question's words too (a follow-up); the
+    lead is the sentence that holds this question's own words, not the earlier one's."""
     if not hits:
         asked = " ".join(query.split())
         asked = asked if len(asked) <= ECHO else asked[: ECHO - 1].rstrip() + "…"
         return f"Nothing in the knowledge base matches “{asked}”.\n\nTry other words, or check the tenant and filters."
     best = hits[0].score
     quoted = [h for h in hits[:MAX_SOURCES] if h.score >= best * RELEVANCE]
-    lead = leading(quoted, set(hits[0].matched) or set(terms.query_terms(query, MAX_TERMS)))
+    own, matched = set(terms.query_terms(query, MAX_TERMS)), set(hits[0].matched)
+    lead = leading(quoted, (matched & own if focus else set()) or matched or own)
     whole = any(lead.split() == hit.text.split() for hit in quoted)
     parts = [] if whole else [lead or "Here is what the knowledge base says:"]  # a lead that is a whole passage: once
     for hit in quoted:
