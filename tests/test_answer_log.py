@@ -303,3 +303,30 @@ def test_log_show_of_a_cut_answer_closes_its_half_typed_markdown(answer_log: Ans
     term = Terminal(out=io_.StringIO(), err=io_.StringIO(), is_tty=True, color=False)
     shown = entry_shown(answer_log.find(str(id)), term)
     assert "Plans and pri" in shown and "**" not in shown and "[cancelled]" in shown
+
+
+PREVIEW_SHAPES = {
+    "a long dash line": lambda n: "-" * n + "x",
+    "a pipe and spaces": lambda n: "|" + " " * n + "x",
+    "brackets": lambda n: "[" * (n // 3) + "](" * (n // 3),
+    "stars": lambda n: "*" * n,
+    "table cells": lambda n: "| a " * (n // 4),
+}
+
+
+@pytest.mark.parametrize("shape", PREVIEW_SHAPES)
+def test_a_preview_is_linear_in_its_answer(shape: str) -> None:
+    """A logged answer is anyone's text: 4x of it costs about 4x (a dash line cost 16x, 86 ms at 4,000)."""
+    import time
+
+    from kbchat.render.entries import plain_words
+
+    def cost(text: str) -> float:
+        started = time.thread_time()
+        plain_words(text)
+        return time.thread_time() - started
+
+    make = PREVIEW_SHAPES[shape]
+    small = min(cost(make(20_000)) for _ in range(3))
+    large = min(cost(make(80_000)) for _ in range(3))
+    assert large <= 8 * max(small, 0.002), f"{shape}: {small * 1000:.1f} ms at 1x, {large * 1000:.1f} ms at 4x"

@@ -46,18 +46,18 @@ def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
 
 PREVIEWED = 2000  # characters of an answer a list line is made from: more never fits
 _FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.M)
-_DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t:|-]*-[ \t:|-]*$", re.M)
+_DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t:|]*-[ \t:|-]*$", re.M)  # no dash before the first: linear
 _LINE_MARK = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
 _LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\n]*\)")
 _MARKERS = re.compile(r"\*\*|~~|`+|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
-_CELLS = re.compile(r"[ \t]*\|[ \t]*")
 
 
 def plain_words(markdown: str) -> str:
     """Markdown as the words it shows, for a one-line preview: no `**`, no table pipes, no `#`. Linear."""
     text = _FENCE_LINE.sub("", _DELIMITER_ROW.sub("", markdown))
     text = _MARKERS.sub("", _LINK.sub(r"\1", _LINE_MARK.sub("", text)))
-    lines = (_CELLS.sub(" · ", line.strip()).strip(" ·") if "|" in line else line for line in text.split("\n"))
+    lines = (" · ".join(cell.strip() for cell in line.strip().strip("|").split("|")) if "|" in line else line
+             for line in text.split("\n"))  # fmt: skip
     return "\n".join(lines)
 
 
