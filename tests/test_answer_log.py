@@ -281,7 +281,7 @@ def test_opening_an_up_to_date_log_waits_for_no_writer(tmp_path: Path) -> None:
 @pytest.mark.parametrize(
     ("answer", "words"),
     [
-        ("| plan | price |\n| --- | --- |\n| **Business** | $79 |", "plan · price\n\nBusiness · $79"),
+        ("| plan | price |\n| --- | --- |\n| **Business** | $79 |", "plan · price\nBusiness · $79"),
         ("# Plans\n\n- **Team**: `$29`\n- see [the list](https://x.example/p)", "Plans\n\nTeam: $29\nsee the list"),
         ("```sh\nls -l\n```\nsnake_case 2*3", "\nls -l\n\nsnake_case 2*3"),
     ],

@@ -130,9 +130,14 @@ class BlockSplitter:
         return bool(self.fence) and fences.closes(self.fence, line)
 
 
+def is_delimiter_row(line: str) -> bool:
+    """`| --- | :-: |`: the row under a table's header."""
+    return "|" in line and bool(_DELIMITER_ROW.fullmatch(line))
+
+
 def _table_columns(text: str, start: int, line_start: int, line: str) -> int:
     """The column count when `line` is a delimiter row under a header row of as many cells, else 0."""
-    if "|" not in line or not _DELIMITER_ROW.fullmatch(line):
+    if not is_delimiter_row(line):
         return 0
     header = text[_previous_line(text, start, line_start) : line_start - 1]
     count = len(split_cells(line))

@@ -16,6 +16,7 @@ from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
 
 from kbchat.answer_log import Entry
+from kbchat.render.blocks import is_delimiter_row
 from kbchat.safe import json_safe, one_line, terminal_safe
 from kbchat.terminal import Terminal
 from kbchat.transcript import Written, markdown_parts
@@ -46,7 +47,6 @@ def entry_list(entries: Sequence[Entry], term: Terminal) -> str:
 
 PREVIEWED = 2000  # characters of an answer a list line is made from: more never fits
 _FENCE_LINE = re.compile(r"^ {0,3}(?:`{3,}|~{3,}).*$", re.M)
-_DELIMITER_ROW = re.compile(r"^ {0,3}\|?[ \t:|]*-[ \t:|-]*$", re.M)  # no dash before the first: linear
 _LINE_MARK = re.compile(r"^ {0,3}(?:#{1,6}[ \t]+|>[ \t]?|[-*+][ \t]+|\d{1,9}[.)][ \t]+)", re.M)
 _LINK = re.compile(r"!?\[([^\[\]\n]*)\]\([^()\n]*\)")
 _MARKERS = re.compile(r"\*\*|~~|`+|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
@@ -54,7 +54,7 @@ _MARKERS = re.compile(r"\*\*|~~|`+|(?<![\w*])\*(?=\S)|(?<=\S)\*(?![\w*])")
 
 def plain_words(markdown: str) -> str:
     """Markdown as the words it shows, for a one-line preview: no `**`, no table pipes, no `#`. Linear."""
-    text = _FENCE_LINE.sub("", _DELIMITER_ROW.sub("", markdown))
+    text = _FENCE_LINE.sub("", "\n".join(line for line in markdown.split("\n") if not is_delimiter_row(line)))
     text = _MARKERS.sub("", _LINK.sub(r"\1", _LINE_MARK.sub("", text)))
     lines = (" · ".join(cell.strip() for cell in line.strip().strip("|").split("|")) if "|" in line else line
              for line in text.split("\n"))  # fmt: skip
