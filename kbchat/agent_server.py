@@ -94,8 +94,9 @@ class AgentTools:
             call.started(kb)
             body = kb.search(query, settings.request_filters(), limit)
         items = body.get("items")
-        passages = [passage_record(from_search_item(item)) for item in (items if isinstance(items, list) else [])]
-        return {"passages": passages[:limit]}, passages_text(passages[:limit])
+        found = items[:limit] if isinstance(items, list) else []
+        passages = [passage_record(from_search_item(item)) for item in found]
+        return {"passages": passages}, passages_text(passages)
 
     def kb_ask(self, arguments: dict[str, Any], call: Call) -> Result:
         from kbchat.ask_options import AskOptions

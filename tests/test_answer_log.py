@@ -317,16 +317,7 @@ PREVIEW_SHAPES = {
 @pytest.mark.parametrize("shape", PREVIEW_SHAPES)
 def test_a_preview_is_linear_in_its_answer(shape: str) -> None:
     """A logged answer is anyone's text: 4x of it costs about 4x (a dash line cost 16x, 86 ms at 4,000)."""
-    import time
-
     from kbchat.render.entries import plain_words
+    from tests.linearity import assert_linear
 
-    def cost(text: str) -> float:
-        started = time.thread_time()
-        plain_words(text)
-        return time.thread_time() - started
-
-    make = PREVIEW_SHAPES[shape]
-    small = min(cost(make(20_000)) for _ in range(3))
-    large = min(cost(make(80_000)) for _ in range(3))
-    assert large <= 8 * max(small, 0.002), f"{shape}: {small * 1000:.1f} ms at 1x, {large * 1000:.1f} ms at 4x"
+    assert_linear(plain_words, PREVIEW_SHAPES[shape], 20_000, shape)

@@ -27,6 +27,7 @@ from kbchat.server.index import Index
 from kbchat.server.query import MAX_HIT_TEXT, search
 from kbchat.server.run import serve_in_background, start_server, stop
 from kbchat.server.serve_options import ServeOptions
+from tests.linearity import assert_linear
 
 # Each shape once made a pass over the document super-linear (the comment, link and
 # heading patterns backtracked; header lines were popped off the front one by one).
@@ -47,24 +48,19 @@ SHAPES: dict[str, Callable[[int], str]] = {
 BASE = 40_000  # characters at 1x: large enough for the timer, small enough for the old quadratic passes to show
 
 
-def read_cost(text: str) -> float:
-    """CPU seconds this thread spends on everything serve does with a document's text."""
-    started = time.thread_time()
+def read(text: str) -> None:
+    """Everything serve does with a document's text."""
     document = parse_document(text, "x")
     for passage in document.passages:
         terms.terms(passage.text)
         list(extract.units(passage.text))
         extract.quote(passage.text)
-    return time.thread_time() - started
 
 
 @pytest.mark.parametrize("shape", SHAPES)
 def test_every_pass_over_a_document_is_linear_in_its_size(shape: str) -> None:
     """4x the text costs about 4x the time; a quadratic pass costs 16x (the floor keeps timer noise out)."""
-    make = SHAPES[shape]
-    small = min(read_cost(make(BASE)) for _ in range(3))
-    large = min(read_cost(make(4 * BASE)) for _ in range(3))
-    assert large <= 8 * max(small, 0.002), f"{shape}: {small * 1000:.1f} ms at 1x, {large * 1000:.1f} ms at 4x"
+    assert_linear(read, SHAPES[shape], BASE, shape)
 
 
 @pytest.mark.parametrize(
