@@ -37,8 +37,8 @@ ROOT = Path(__file__).resolve().parents[1]
 sys.path.insert(0, str(ROOT))
 
 from bench.common import table  # noqa: E402
+from kbchat import terms  # noqa: E402
 from kbchat.server import index as index_module  # noqa: E402
-from kbchat.server import terms  # noqa: E402
 from kbchat.server.documents import parse_document, title_from_path  # noqa: E402
 from kbchat.server.folder import Folder, tenant_of  # noqa: E402
 from kbchat.server.index import Index  # noqa: E402

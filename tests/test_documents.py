@@ -6,8 +6,8 @@ import pytest
 from hypothesis import given
 from hypothesis import strategies as st
 
+from kbchat import terms
 from kbchat.fences import left_open
-from kbchat.server import terms
 from kbchat.server.documents import MAX_PASSAGE, Section, listing_share, parse_document, title_from_path
 from kbchat.server.extract import code_span, compose_answer, leading, pieces, quote
 from kbchat.server.query import Hit, tag_id

@@ -20,7 +20,8 @@ import requests
 from hypothesis import given
 from hypothesis import strategies as st
 
-from kbchat.server import extract, terms
+from kbchat import terms
+from kbchat.server import extract
 from kbchat.server.documents import MAX_BLOCK, cut_block, heading_of, parse_document, uncommented
 from kbchat.server.folder import MAX_DEPTH, Folder
 from kbchat.server.index import Index

@@ -12,9 +12,9 @@ import re
 from collections.abc import Iterator, Sequence
 from dataclasses import dataclass
 
+from kbchat import terms
 from kbchat.fences import Fences, left_open, opener
 from kbchat.passages import source_name
-from kbchat.server import terms
 from kbchat.server.query import MAX_TERMS, Hit
 
 MAX_SOURCES = 3

@@ -23,9 +23,9 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any
 
+from kbchat import terms
 from kbchat.private import private_database
 from kbchat.schema import Shapes, made_by, stranger
-from kbchat.server import terms
 from kbchat.server.documents import parse_document, title_from_path
 from kbchat.server.folder import Folder, Warn, tenant_of
 from kbchat.server.query import tag_id, token
@@ -51,7 +51,7 @@ CREATE VIRTUAL TABLE IF NOT EXISTS fts USING fts5 (
     tokenize = 'unicode61 remove_diacritics 0');
 CREATE TABLE IF NOT EXISTS term_counts (term TEXT PRIMARY KEY, passages INTEGER NOT NULL) WITHOUT ROWID;
 """
-# The FTS columns hold terms (kbchat.server.terms: stemmed, stop words left out), made
+# The FTS columns hold terms (kbchat.terms: stemmed, stop words left out), made
 # in Python so the question, the index and the re-ranking agree on every word; the
 # passage as written is in `passages`. `term_counts` holds how many passages have each
 # term (title, heading or text), kept with every insert and delete: FTS5's own vocabulary

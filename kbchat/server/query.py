@@ -15,8 +15,8 @@ import sqlite3
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any, NamedTuple
 
-from kbchat import wire
-from kbchat.server import ranking, terms
+from kbchat import terms, wire
+from kbchat.server import ranking
 from kbchat.server.ranking import Candidate, Want
 
 if TYPE_CHECKING:

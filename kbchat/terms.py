@@ -1,4 +1,4 @@
-"""Words into search terms, the same way for documents and questions. Pure.
+"""Words into terms, one way for documents, questions and answers (serve's index, `--cite`). Pure.
 
 A term is a word lower-cased and stemmed with Snowball's English (Porter2) stemmer,
 so "installing" finds "installation". Words that carry no subject (the Snowball
