@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import itertools
+
 import pytest
 from hypothesis import given
 from hypothesis import strategies as st
@@ -11,8 +13,22 @@ from kbchat.render.blocks import BlockSplitter, alignments, split_cells
 
 def split(chunks: list[str], markdown: bool = True) -> tuple[list[tuple[str, str]], str]:
     splitter = BlockSplitter(markdown)
-    finished = [tuple(piece) for chunk in chunks for piece in splitter.feed(chunk)]
+    finished = [(piece.kind, piece.text) for chunk in chunks for piece in splitter.feed(chunk)]
     return finished, splitter.tail  # type: ignore[return-value]
+
+
+MARKDOWNISH = st.text(alphabet="ab |-`#>*\n1.", max_size=80)
+
+
+@given(MARKDOWNISH, st.lists(st.integers(0, 80), max_size=6))
+def test_each_piece_says_where_it_is_in_all_that_was_fed(text: str, cuts: list[int]) -> None:
+    """`at` places every piece's text in the whole answer, however it was cut into chunks (--cite marks by it)."""
+    splitter = BlockSplitter(True)
+    bounds = [0, *sorted(c for c in cuts if c <= len(text)), len(text)]
+    pieces = [piece for a, b in itertools.pairwise(bounds) for piece in splitter.feed(text[a:b])]
+    pieces.append(splitter.last_piece())
+    for piece in pieces:
+        assert text[piece.at : piece.at + len(piece.text)] == piece.text
 
 
 B, OPEN, C, E = "block", "open", "code", "close"

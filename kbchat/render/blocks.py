@@ -39,6 +39,7 @@ class Piece(NamedTuple):
 
     kind: Kind
     text: str
+    at: int = 0  # where the text begins in all that was fed (--cite marks sentences by it)
 
 
 class BlockSplitter:
@@ -48,6 +49,7 @@ class BlockSplitter:
         self.markdown = markdown
         self._text = ""  # what has not been handed out yet
         self._scanned = 0  # _text[:_scanned] is whole lines already looked at
+        self._handed = 0  # how much of what was fed is before _text
         self.fence = ""  # the fence marker of the open code block, "" outside one
         self.fence_line = ""  # the line that opened it (its info string names the language)
         self.columns = 0  # the column count of the table being written, 0 outside one
@@ -56,57 +58,64 @@ class BlockSplitter:
         """Append text; return the pieces it finishes."""
         self._text += text
         pieces: list[Piece] = []
+        base = self._handed
         start = 0  # where the unfinished text begins
         while (end := self._text.find("\n", self._scanned)) >= 0:
             line = self._text[self._scanned : end]
             line_start, self._scanned = self._scanned, end + 1
             if not self.markdown:
-                pieces.append(Piece("line", line))
+                pieces.append(Piece("line", line, base + line_start))
                 start = self._scanned
             elif self.fence:
                 if fences.closes(self.fence, line):
                     self.fence = self.fence_line = ""
-                    pieces.append(Piece("close", line))
+                    pieces.append(Piece("close", line, base + line_start))
                 else:
-                    pieces.append(Piece("code", line))
+                    pieces.append(Piece("code", line, base + line_start))
                 start = self._scanned
             elif self.columns and line.strip() and not _ENDS_TABLE.match(line):
-                pieces.append(Piece("row", line))
+                pieces.append(Piece("row", line, base + line_start))
                 start = self._scanned
             else:
                 if self.columns:
                     self.columns = 0
-                    pieces.append(Piece("end", ""))
+                    pieces.append(Piece("end", "", base + line_start))
                     start = line_start
                 if marker := fences.opener(line):
                     block = self._text[start:line_start]
                     if block.strip():
-                        pieces.append(Piece("block", block.rstrip("\n")))
+                        pieces.append(Piece("block", block.rstrip("\n"), base + start))
                     self.fence, self.fence_line = marker, line
-                    pieces.append(Piece("open", line))
+                    pieces.append(Piece("open", line, base + line_start))
                     start = self._scanned
                 elif not line.strip():
                     block = self._text[start:line_start]
                     if block.strip():
-                        pieces.append(Piece("block", block.rstrip("\n")))
+                        pieces.append(Piece("block", block.rstrip("\n"), base + start))
                     start = self._scanned
                 elif line_start > start and (columns := _table_columns(self._text, start, line_start, line)):
                     header_start = _previous_line(self._text, start, line_start)
                     block = self._text[start:header_start]
                     if block.strip():
-                        pieces.append(Piece("block", block.rstrip("\n")))
-                    pieces.append(Piece("table", self._text[header_start:line_start] + line))
+                        pieces.append(Piece("block", block.rstrip("\n"), base + start))
+                    pieces.append(Piece("table", self._text[header_start:line_start] + line, base + header_start))
                     self.columns = columns
                     start = self._scanned
         if start:
             self._text = self._text[start:]
             self._scanned -= start
+            self._handed += start
         return pieces
 
     @property
     def tail(self) -> str:
         """The unfinished text: the block (or code line) being written."""
         return self._text
+
+    def last_piece(self) -> Piece:
+        """The tail as the piece it would be once finished: a code line, a table row, or a block."""
+        kind: Kind = "code" if self.fence else "row" if self.columns else "block"
+        return Piece(kind, self._text.rstrip("\n"), self._handed)
 
     def has_tail(self) -> bool:
         """Whether the tail holds anything visible; never copies it."""
