@@ -50,7 +50,7 @@ def from_search_item(item: Any) -> Passage:
     payload = read_fields(item["payload"]) if isinstance(item.get("payload"), dict) else {}
     tags: list[Any] = payload["tags"] if isinstance(payload.get("tags"), list) else []
     return Passage(
-        score=_number(item.get("score")),
+        score=score_of(item.get("score")),
         id=_text(payload.get("item_id") or item.get("id")),
         document=_text(payload.get("elemental_id")),
         tags=tuple(str(t) for t in tags),
@@ -63,7 +63,7 @@ def from_chat_source(source: Any) -> Passage:
     """One `sources[]` entry of /v1/kb/chat."""
     source = read_fields(source) if isinstance(source, dict) else {}
     return Passage(
-        score=_number(source.get("score")),
+        score=score_of(source.get("score")),
         id=_text(source.get("item_id") or source.get("id")),
         document=_text(source.get("elemental_id")),
         tags=(),
@@ -100,7 +100,7 @@ def snippet(text: str, terms: list[str], width: int = SNIPPET) -> str:
     return ("…" if start else "") + flat[start:end].strip() + ("…" if end < len(flat) else "")
 
 
-def _number(value: Any) -> float | None:
+def score_of(value: Any) -> float | None:
     """A score as a float; not a number (or an integer too large for one) is no score."""
     if not isinstance(value, int | float) or isinstance(value, bool):
         return None
