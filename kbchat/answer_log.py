@@ -151,10 +151,16 @@ MIGRATIONS = (
         SELECT id, question, {SEARCHED_ANSWER.format(row="exchanges")} FROM exchanges;
     """
     + search_triggers(SEARCHED_ANSWER),
+    # 5: the citations `--cite` matched (JSON, as kbchat.citations' data), NULL when none were asked;
+    # last, after the answer: only `log show` and `log --json` read them, and they read the answer too
+    """
+    ALTER TABLE exchanges ADD COLUMN citations TEXT;
+    """,
 )
 VERSION = len(MIGRATIONS)
 COLUMNS = ("id", "time", "profile", "base_url", "tenant", "filters", "question", "answer", "status", "error",
-           "first_content_ms", "duration_ms", "sources", "query", "continues", "truncated", "via")  # fmt: skip
+           "first_content_ms", "duration_ms", "sources", "query", "continues", "truncated", "via",
+           "citations")  # fmt: skip
 WRITTEN = (*COLUMNS[1:], "preview")
 
 
@@ -177,6 +183,7 @@ class Entry:
     continues: int | None = None
     truncated: bool = False  # the answer was longer than the log keeps (memory.LOGGED)
     via: str | None = None  # what asked, when not a person: `mcp` for an agent's tool call
+    citations: Mapping[str, Any] | None = None  # what `--cite` matched (kbchat.citing's JSON), else None
     time: str = ""  # UTC ISO 8601; set when logged
     id: int = 0  # set when logged
 
@@ -350,7 +357,9 @@ class AnswerLog:
         row = (time, entry.profile, entry.base_url, entry.tenant, json.dumps(dict(entry.filters), ensure_ascii=False),
                entry.question, entry.answer, entry.status, entry.error, entry.first_content_ms, entry.duration_ms,
                json.dumps([dict(s) for s in entry.sources], ensure_ascii=False), entry.query or entry.question,
-               entry.continues, int(entry.truncated), entry.via, preview(entry.answer))  # fmt: skip
+               entry.continues, int(entry.truncated), entry.via,
+               None if entry.citations is None else json.dumps(entry.citations, ensure_ascii=False),
+               preview(entry.answer))  # fmt: skip
         with self.transaction():
             cursor = self.db.execute(
                 f"INSERT INTO exchanges ({', '.join(WRITTEN)}) VALUES ({', '.join('?' * len(WRITTEN))})", row
@@ -540,7 +549,11 @@ def expected_schema(version: int) -> Shapes:
 
 PROGRESS_STEPS = 10_000  # SQLite virtual-machine steps between looks at the clock (well under a millisecond)
 LISTED = tuple(  # what a list reads: no long answer whole
-    "CASE WHEN e.preview = '' THEN e.answer ELSE e.preview END" if column == "answer" else f"e.{column}"
+    "CASE WHEN e.preview = '' THEN e.answer ELSE e.preview END"
+    if column == "answer"
+    else "NULL"
+    if column == "citations"
+    else f"e.{column}"
     for column in COLUMNS
 )
 _TEXT = ("time", "profile", "base_url", "tenant", "question", "answer", "status", "query")
@@ -562,6 +575,8 @@ def _entry(row: Sequence[Any]) -> Entry:
     values["filters"] = filters if isinstance(filters, dict) else {}
     sources = _json(values["sources"])
     values["sources"] = [s for s in sources if isinstance(s, dict)] if isinstance(sources, list) else []
+    citations = _json(values["citations"]) if values["citations"] is not None else None
+    values["citations"] = citations if isinstance(citations, dict) else None
     return Entry(**values)
 
 

@@ -43,6 +43,10 @@ class AskOptions:
         False, "--sources", help="also list the closest passages (a search beside the answer)", panel=OUT,
         toggle="list the closest passages under each answer (a search beside it)",
     )  # fmt: skip
+    cite: bool | None = option(
+        None, "--cite", help="mark which sentences the closest passages support (matched here) [config cite]",
+        panel=OUT, toggle="mark which sentences of each answer the closest passages support",
+    )  # fmt: skip
     follow: bool = option(
         False, "--continue", "-c", help="a follow-up of the last logged exchange: its question goes along"
     )
@@ -78,7 +82,7 @@ class AskOptions:
         self.follows  # noqa: B018
 
 
-CHAT_TAKES = frozenset({"markdown", "sources"})  # what `kbchat chat` takes of these; it changes them with /NAME
+CHAT_TAKES = frozenset({"markdown", "sources", "cite"})  # what `kbchat chat` takes of these; it changes them with /NAME
 
 
 @dataclass(frozen=True)

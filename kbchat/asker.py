@@ -85,7 +85,7 @@ class Asker:
         `earlier`: the exchange this one follows (the chat's); else `options.follows` names
         one in the log (`-c`, `--cid`), asked of this same knowledge base.
         """
-        from kbchat.exchange import Request, exchange, outcome
+        from kbchat.exchange import CITE_LIMIT, SOURCES_LIMIT, Request, exchange, outcome
         from kbchat.memory import LOGGED, follow_up
         from kbchat.render import Mode, make_renderer
 
@@ -94,12 +94,15 @@ class Asker:
             found = self.memory.earlier(follows, self.settings)
             earlier = Earlier(found.query, found.id)
         query = follow_up(earlier.query, question) if earlier else question
-        kept = Answer(keep_text=True) if not self.one_answer else Answer(keep_text=self.settings.log, keep_limit=LOGGED)
+        cite = self.cites(options) and mode is not Mode.CODE
+        kept = Answer(keep_text=True) if not self.one_answer else Answer(keep_text=self.settings.log or cite,
+                                                                          keep_limit=LOGGED)  # fmt: skip
         turn = Turn(question, query, kept, continues=earlier.log_id if earlier else None)
         term = dataclasses.replace(self.term, accessible=True) if self.settings.accessible else self.term
-        renderer = make_renderer(mode, term, markdown=options.markdown, sources=options.sources)
+        renderer = make_renderer(mode, term, markdown=options.markdown, sources=options.sources, cite=cite)
         request = Request(query, self.settings.request_filters(), no_stream=options.no_stream,
-                          closest=options.sources and not options.no_stream, wait=self.settings.timeout)  # fmt: skip
+                          closest=(options.sources or cite) and not options.no_stream,
+                          limit=CITE_LIMIT if cite else SOURCES_LIMIT, wait=self.settings.timeout)  # fmt: skip
         with contextlib.ExitStack() as stack:
             copy_to = stack.enter_context(open_output(options.output)) if options.output else None
             beside = self.beside() if request.closest else None
@@ -111,6 +114,8 @@ class Asker:
                 turn.failure = ReaderLeft()
                 self.remember(turn)
                 raise
+        if not options.sources:  # a search only --cite asked for is not the answer's sources
+            turn.answer.sources = [found for found in turn.answer.sources if found.origin == "answer"]
         if self._interrupted:  # whatever the stopped stream looked like, it was cancelled
             turn.answer.cancelled, turn.failure = True, None
         if turn.failure is None and not turn.answer.cancelled:
@@ -123,6 +128,10 @@ class Asker:
             if isinstance(renderer, CodeRenderer) and not renderer.blocks:  # the answer is fine, --code's output not
                 turn.failure = KBChatError("the answer has no code block")
         return turn
+
+    def cites(self, options: AskOptions) -> bool:
+        """--cite, `/cite on`, else the profile's `cite = true`."""
+        return self.settings.cite if options.cite is None else options.cite
 
     def remember(self, turn: Turn) -> None:
         """Into the answer log; a single answer's reader is let go first, so a pipe's next program goes on."""

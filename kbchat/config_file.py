@@ -206,8 +206,9 @@ def describe(settings: Settings) -> list[str]:
         ("retries", str(settings.retries), origins.get("retries", "default")),
         ("log", "on" if settings.log else "off", origins.get("log", "default")),
     ]
-    if "accessible" in origins:  # said when set: most people never need it
-        rows.append(("accessible", "on" if settings.accessible else "off", origins["accessible"]))
+    for name in ("accessible", "cite"):  # said when set: most people never need them
+        if name in origins:
+            rows.append((name, "on" if getattr(settings, name) else "off", origins[name]))
     for name, value in settings.filters.items():
         shown = ",".join(value) if isinstance(value, list) else value
         rows.append((f"filters.{name}", shown, origins.get(f"filters.{name}", "")))
@@ -222,7 +223,7 @@ def _typed(key: str, value: str) -> Any:
         return to_timeout(value)
     if key == "retries":
         return to_retries(value)
-    if key in ("log", "accessible"):
+    if key in ("log", "accessible", "cite"):
         return to_switch(value)
     if key == "base_url":
         value = _non_empty(key, value).rstrip("/")

@@ -12,12 +12,15 @@ import json
 import re
 from collections.abc import Iterable, Iterator
 from dataclasses import dataclass, field
-from typing import Any, Literal, NamedTuple
+from typing import TYPE_CHECKING, Any, Literal, NamedTuple
 
 from kbchat.errors import StreamTooLarge, format_detail
 from kbchat.passages import Passage
 from kbchat.sse import SSEEvent, SSEOverflow, SSEParser
 from kbchat.wire import DONE, ERROR, MESSAGE
+
+if TYPE_CHECKING:
+    from kbchat.citing import Citations
 
 
 class Content(NamedTuple):
@@ -191,6 +194,7 @@ class Answer:
     sources: list[Sources] = field(default_factory=list)
     first_content_ms: float | None = None
     duration_ms: float | None = None
+    citations: Citations | None = None  # --cite: its sentences matched to the passages (once it has ended)
 
     def apply(self, event: KBEvent) -> str:
         """Fold one event in; return the content it adds ("" for anything else)."""

@@ -28,6 +28,7 @@ if TYPE_CHECKING:
     from kbchat.render import Renderer
 
 SOURCES_LIMIT = 5
+CITE_LIMIT = 10  # passages --cite matches sentences against (bench/citations.py measured with 10)
 
 
 @dataclass(frozen=True)
@@ -38,6 +39,7 @@ class Request:
     filters: dict[str, Any]
     no_stream: bool = False  # ask /v1/kb/chat: the whole answer at once, with its sources
     closest: bool = False  # while streaming, search for the closest passages beside it
+    limit: int = SOURCES_LIMIT  # how many
     wait: float = 60.0  # how long the answer's end waits for that search
 
 
@@ -72,25 +74,30 @@ def noted(events: Iterable[KBEvent], answer: Answer) -> Iterator[KBEvent]:
 
 
 def answer_events(kb: KB, request: Request, side: KB | None = None) -> Iterator[KBEvent]:
-    """The answer's events, then its sources (asked for when rendering starts, so a spinner shows)."""
+    """The answer's events, and its sources as soon as they are in (asked for when rendering starts, so a
+    spinner shows): --cite marks the answer as it streams. Renderers list them after the answer."""
     if request.no_stream:
         yield from chat_events(kb.chat(request.text, request.filters), request.text)
         return
     closest = search_beside(side, request) if request.closest and side is not None else None
-    yield from kb.stream_chat(request.text, request.filters)
+    for event in kb.stream_chat(request.text, request.filters):
+        yield event
+        if closest is not None and closest.done():
+            yield closest_event(closest, request)
+            closest = None
     if closest is not None:
         yield closest_event(closest, request)
 
 
 def chat_events(body: dict[str, Any], query: str) -> Iterator[KBEvent]:
-    """/v1/kb/chat's body as the events of an answer, then its sources."""
+    """/v1/kb/chat's body as the events of an answer: its sources first (--cite marks the answer by them)."""
     text = body.get("answer")
     if not isinstance(text, str):
         raise BadResponse("the chat response has no answer")
+    passages = tuple(from_chat_source(source) for source in _list(body.get("sources")))
+    yield Sources("answer", query, passages, raw="")  # --json prints them with the body
     yield Content(text, json.dumps(body, ensure_ascii=False, separators=(",", ":")))
     yield Done()
-    passages = tuple(from_chat_source(source) for source in _list(body.get("sources")))
-    yield Sources("answer", query, passages, raw="")  # --json printed them with the body
 
 
 def search_beside(side: KB, request: Request) -> Future[dict[str, Any]]:
@@ -105,7 +112,7 @@ def search_beside(side: KB, request: Request) -> Future[dict[str, Any]]:
 
     def run() -> None:
         try:
-            future.set_result(side.search(request.text, request.filters, SOURCES_LIMIT))
+            future.set_result(side.search(request.text, request.filters, request.limit))
         except BaseException as err:
             future.set_exception(err)
 

@@ -71,7 +71,7 @@ class Memory:
             first_content_ms=_round(answer.first_content_ms), duration_ms=_round(answer.duration_ms),
             sources=source_records(answer.sources),
             query=clean(turn.query), continues=turn.continues, truncated=answer.truncated or len(text) > LOGGED,
-            via=self.via,
+            via=self.via, citations=answer.citations.as_json() if answer.citations is not None else None,
         )  # fmt: skip
         try:
             return self.log().add(entry)

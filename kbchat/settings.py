@@ -24,7 +24,7 @@ CONNECT_TIMEOUT = 10.0
 DEFAULT_RETRIES = 3
 DEFAULT_PROFILE = "default"
 
-PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries", "log", "accessible")
+PROFILE_KEYS = ("base_url", "api_key", "tenant", "timeout", "retries", "log", "accessible", "cite")
 TEXT_KEYS = frozenset({"base_url", "api_key", "tenant"})
 ENV_VARS = {
     "base_url": "KBCHAT_BASE_URL",
@@ -92,6 +92,7 @@ class Settings:
     origins: Mapping[str, str] = field(default_factory=dict)
     logged_as: str = ""  # the knowledge base as the answer log names it, when not by its URL (the demo's port varies)
     accessible: bool = False  # for a screen reader: each block printed once, no spinner, cursor or redraw
+    cite: bool = False  # `cite = true`: each answer's sentences matched to the passages (as --cite)
 
     @property
     def connect_timeout(self) -> float:
@@ -194,7 +195,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
     values: dict[str, Any] = {}
     origins: dict[str, str] = {}
     for key in PROFILE_KEYS:
-        given = getattr(options, key, None)  # `accessible` has no option: the environment or the profile
+        given = getattr(options, key, None)  # `accessible` and `cite` are no connection options: env or profile
         env_var = ENV_VARS.get(key)
         if given is not None:
             values[key], origins[key] = given, "option"
@@ -224,6 +225,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
         profile=profile_name,
         log=to_switch(values.get("log", True), origins.get("log", "")),
         accessible=to_switch(values.get("accessible", False), origins.get("accessible", "")),
+        cite=to_switch(values.get("cite", False), origins.get("cite", "")),
         origins=origins,
     )
 

@@ -29,6 +29,7 @@ class FakeKB:
         self.chat_bodies: deque[dict[str, Any] | BaseException] = deque()
         self.search_bodies: deque[dict[str, Any] | BaseException] = deque()
         self.asked: list[tuple[str, dict[str, Any]]] = []  # (question, filters), every endpoint
+        self.limits: list[int] = []  # each search's limit
         self.opened = 0
         self.closed = 0
         self.interrupted = 0
@@ -55,6 +56,7 @@ class FakeKB:
 
     def search(self, query: str, filters: dict[str, Any], limit: int = 10) -> dict[str, Any]:
         self.asked.append((query, filters))
+        self.limits.append(limit)
         return _next(self.search_bodies, {"items": [], "total_found": 0})
 
     def interrupt(self) -> None:

@@ -7,12 +7,15 @@ runs the real entry point in this process.
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from concurrent.futures import Future
 from pathlib import Path
+from typing import Any
 
 import pytest
 
 from kbchat.errors import ConnectFailed
-from kbchat.events import Content, Done, Notice, Sources
+from kbchat.events import Content, Done, KBEvent, Notice, Sources
 from kbchat.exchange import Request, answer_events
 from tests.conftest import KEY, cli
 from tests.fake_kb import NO_DONE, FakeKB, error
@@ -36,38 +39,67 @@ def test_a_streamed_answer_is_the_streams_events() -> None:
     assert kb.asked == [("q", {"tenant_id": "acme"})]
 
 
-def test_the_chat_body_is_the_answer_then_its_sources() -> None:
+def test_the_chat_body_is_its_sources_then_the_answer() -> None:
+    """The sources first, so that --cite can mark the answer as it is drawn; every renderer lists them after it."""
     kb = FakeKB()
     kb.chat_bodies.append({"answer": "Team costs $29.", "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}]})
     events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, no_stream=True)))
-    assert kinds(events) == ["Content", "Done", "Sources"]
-    assert isinstance(events[0], Content) and events[0].text == "Team costs $29."
-    assert json.loads(events[0].raw) == {
+    assert kinds(events) == ["Sources", "Content", "Done"]
+    assert isinstance(events[1], Content) and events[1].text == "Team costs $29."
+    assert json.loads(events[1].raw) == {
         "answer": "Team costs $29.",
         "sources": [{"id": "s1", "score": 0.8, "text": "Team: $29"}],
     }
-    sources = events[2]
+    sources = events[0]
     assert isinstance(sources, Sources) and sources.origin == "answer" and sources.raw == ""
     assert sources.passages[0].text == "Team: $29"
 
 
-def test_the_closest_passages_come_after_the_answer_from_the_side_kb() -> None:
+def test_the_closest_passages_come_from_the_side_kb_once() -> None:
     kb, side = FakeKB(["The answer."]), FakeKB()
     side.search_bodies.append({"items": [HIT], "total_found": 1})
-    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True), side))
-    assert kinds(events) == ["Content", "Done", "Sources"]
-    sources = events[-1]
+    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True, limit=10), side))
+    assert [kind for kind in kinds(events) if kind != "Sources"] == ["Content", "Done"]
+    assert kinds(events).count("Sources") == 1 and kinds(events)[0] == "Content"
+    sources = next(event for event in events if isinstance(event, Sources))
     assert isinstance(sources, Sources) and sources.origin == "search"
     assert json.loads(sources.raw) == {"event": "kbchat.sources", "data": {"items": [HIT], "total_found": 1}}
     assert side.asked == [("q", {"tenant_id": "acme"})] and kb.asked == [("q", {"tenant_id": "acme"})]
 
 
-def test_a_failed_side_search_is_a_notice_not_the_answers_failure() -> None:
-    kb, side = FakeKB(["The answer."]), FakeKB()
-    side.search_bodies.append(ConnectFailed("cannot connect to kb.example:443: connection refused"))
-    events = list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True), side))
-    assert events[-1] == Notice("no closest passages: cannot connect to kb.example:443: connection refused")
-    assert type(events[-2]) is Done
+def answer_with_search(monkeypatch: pytest.MonkeyPatch, search: Future[dict[str, Any]],
+                       stream: Iterator[KBEvent]) -> list[KBEvent]:  # fmt: skip
+    monkeypatch.setattr("kbchat.exchange.search_beside", lambda side, request: search)
+    kb = FakeKB()
+    kb.stream_chat = lambda text, filters: stream  # type: ignore[method-assign]
+    return list(answer_events(kb, Request("q", {"tenant_id": "acme"}, closest=True), FakeKB()))
+
+
+def test_passages_in_before_the_answer_ends_come_between_its_events(monkeypatch: pytest.MonkeyPatch) -> None:
+    """--cite marks the answer by them as it streams."""
+    search: Future[dict[str, Any]] = Future()
+    search.set_result({"items": [HIT], "total_found": 1})
+    events = answer_with_search(monkeypatch, search, iter([Content("A", ""), Content("B", ""), Done()]))
+    assert kinds(events) == ["Content", "Sources", "Content", "Done"]
+
+
+def test_passages_still_coming_when_the_answer_ends_are_waited_for(monkeypatch: pytest.MonkeyPatch) -> None:
+    search: Future[dict[str, Any]] = Future()
+
+    def stream() -> Iterator[KBEvent]:
+        yield Content("A", "")
+        yield Done()
+        search.set_result({"items": [HIT], "total_found": 1})  # as the stream's last read returns
+
+    assert kinds(answer_with_search(monkeypatch, search, stream())) == ["Content", "Done", "Sources"]
+
+
+def test_a_failed_side_search_is_a_notice_not_the_answers_failure(monkeypatch: pytest.MonkeyPatch) -> None:
+    search: Future[dict[str, Any]] = Future()
+    search.set_exception(ConnectFailed("cannot connect to kb.example:443: connection refused"))
+    events = answer_with_search(monkeypatch, search, iter([Content("A", ""), Done()]))
+    assert Notice("no closest passages: cannot connect to kb.example:443: connection refused") in events
+    assert kinds(events).count("Done") == 1 and not any(isinstance(event, Sources) for event in events)
 
 
 # --- what the commands make of them ----------------------------------------------------------

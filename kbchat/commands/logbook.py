@@ -68,11 +68,11 @@ def show_command(term: Terminal, id: str, markdown: bool = True, no_pager: bool 
 
     with reading(term) as answer_log:
         entry = find_in(answer_log, id)
-        if not term.is_tty:
-            term.out.write(entry.answer + ("\n" if entry.answer and not entry.answer.endswith("\n") else ""))
-            return
-        from kbchat.render.entries import entry_shown
+        from kbchat.render.entries import entry_plain, entry_shown
 
+        if not term.is_tty:
+            term.out.write(entry_plain(entry))
+            return
         term.page(entry_shown(entry, term, markdown=markdown), pager=not no_pager)
 
 

@@ -8,11 +8,14 @@ from __future__ import annotations
 
 import enum
 from collections.abc import Callable, Iterable
-from typing import Protocol
+from typing import TYPE_CHECKING, Protocol
 
 from kbchat.events import Answer, KBEvent, Notice, Pause, Sources
 from kbchat.safe import one_line
 from kbchat.terminal import Terminal, ctrl_c_checked
+
+if TYPE_CHECKING:
+    from kbchat.citing import Citations
 
 
 class Mode(enum.Enum):
@@ -41,16 +44,20 @@ def resolve_mode(mode: Mode, term: Terminal) -> Mode:
     return mode
 
 
-def make_renderer(mode: Mode, term: Terminal, markdown: bool = True, sources: bool = False) -> Renderer:
+def make_renderer(
+    mode: Mode, term: Terminal, markdown: bool = True, sources: bool = False, cite: bool = False
+) -> Renderer:
     """The renderer for a mode; AUTO means rich on a terminal, plain otherwise.
 
-    `sources`: plain output lists sources too (rich always draws them, --json prints them).
+    `sources`: list the closest passages a search beside the stream found (the answer's own
+    sources, from /v1/kb/chat, rich and --json show always). `cite`: match the answer's
+    sentences to them, and show which (--code shows only code, so never).
     """
     mode = resolve_mode(mode, term)
     if mode is Mode.JSON:
         from kbchat.render.jsonl import JSONLinesRenderer
 
-        return JSONLinesRenderer(term)
+        return JSONLinesRenderer(term, sources=sources, cite=cite)
     if mode is Mode.CODE:
         from kbchat.render.code import CodeRenderer
 
@@ -58,11 +65,12 @@ def make_renderer(mode: Mode, term: Terminal, markdown: bool = True, sources: bo
     if mode is Mode.RICH and not term.dumb:
         from kbchat.render.rich import RichRenderer
 
-        return RichRenderer(term, markdown=markdown)
+        return RichRenderer(term, markdown=markdown, sources=sources, cite=cite)
     from kbchat.render.plain import PlainRenderer
 
     # A dumb terminal gets the text as it arrives, made safe, with a visible [cancelled].
-    return PlainRenderer(term, safe=term.is_tty, mark_cancel=mode is Mode.RICH, sources=sources or mode is Mode.RICH)
+    return PlainRenderer(term, safe=term.is_tty, mark_cancel=mode is Mode.RICH, sources=sources or mode is Mode.RICH,
+                         searched=sources, cite=cite)  # fmt: skip
 
 
 def consume(events: Iterable[KBEvent], handle: Callable[[KBEvent], None], answer: Answer) -> None:
@@ -83,6 +91,23 @@ def consume(events: Iterable[KBEvent], handle: Callable[[KBEvent], None], answer
 def is_after(event: KBEvent) -> bool:
     """Sources and notices are drawn once the answer is out."""
     return type(event) is Sources or type(event) is Notice
+
+
+def listed(event: Sources, sources: bool) -> bool:
+    """Whether passages are listed under the answer: its own always, a search's when --sources asked."""
+    return sources or event.origin == "answer"
+
+
+def cited(answer: Answer, events: Iterable[KBEvent]) -> Citations | None:
+    """The answer's sentences matched to the passages it came with (the last of `events` that are
+    Sources), kept on the answer for the log; None when none came (the search failed: its notice says so)."""
+    found = [event for event in events if type(event) is Sources]
+    if not found:
+        return None
+    from kbchat.citing import cite
+
+    answer.citations = cite(answer.text, found[-1].passages)
+    return answer.citations
 
 
 def say_notice(term: Terminal, notice: Notice) -> None:

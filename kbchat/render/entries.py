@@ -14,12 +14,16 @@ import re
 import shutil
 from collections.abc import Iterable, Iterator, Sequence
 from datetime import datetime
+from typing import TYPE_CHECKING
 
 from kbchat.answer_log import Entry
 from kbchat.render.blocks import is_delimiter_row
 from kbchat.safe import json_safe, one_line, terminal_safe
 from kbchat.terminal import Terminal
 from kbchat.transcript import Written, markdown_parts
+
+if TYPE_CHECKING:
+    from kbchat.citing import Citations
 
 PIPED_WIDTH = 120  # columns of `kbchat log` piped, where no terminal says
 STATUS_SGR = {"cancelled": "33", "failed": "31"}
@@ -80,15 +84,45 @@ def entry_shown(entry: Entry, term: Terminal, markdown: bool = True) -> str:
     console.print(Text(one_line(entry.question), style="bold"))
     console.print(Text(about(entry), style="dim"))
     console.print()
-    print_whole(console, terminal_safe(entry.answer), markdown, cancelled=entry.status == "cancelled",
-                cut=entry.status != "ok")  # fmt: skip
+    citations = entry_citations(entry)
+    marks = None
+    if citations is not None:
+        from kbchat.citing import NOT_MARKS, StoredMarks
+
+        marks = StoredMarks(citations)
+    answer = terminal_safe(entry.answer)
+    print_whole(console, answer.translate(NOT_MARKS) if marks else answer, markdown,
+                cancelled=entry.status == "cancelled", cut=entry.status != "ok", marks=marks)  # fmt: skip
     if entry.status == "failed":
         console.print(Text(f"[failed: {one_line(entry.error or 'the answer did not end')}]", style="red"))
     if entry.truncated:
         console.print(Text("[the log kept only the start of this answer]", style="dim"))
     if (sources := entry.shown_sources()) is not None:
         print_passages(shown, sources.passages, sources.query, sources.title)
+    if citations is not None:
+        from kbchat.render.marks import print_matched
+
+        print_matched(console, citations)
     return buffer.getvalue()
+
+
+def entry_citations(entry: Entry) -> Citations | None:
+    """What `--cite` matched for the entry, as far as it fits its answer (the log is anyone's file)."""
+    if entry.citations is None:
+        return None
+    from kbchat.citing import read_citations
+
+    return read_citations(entry.citations, len(entry.answer))
+
+
+def entry_plain(entry: Entry) -> str:
+    """`log show` piped: the answer as received (a `\\n` if it ends mid-line), then its citations, as `ask --cite`."""
+    text = entry.answer + ("\n" if entry.answer and not entry.answer.endswith("\n") else "")
+    if (citations := entry_citations(entry)) is not None:
+        from kbchat.citing import plain_lines
+
+        text += "".join(line + "\n" for line in plain_lines(entry.answer, citations))
+    return text
 
 
 def entries_markdown(entries: Iterable[Entry]) -> Iterator[str]:

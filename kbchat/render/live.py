@@ -28,6 +28,7 @@ from kbchat.render.lines import SegmentLines, is_blank, trim_right
 from kbchat.terminal import Terminal, in_background
 
 if TYPE_CHECKING:
+    from kbchat.citing import Marks
     from kbchat.render.markdown import CodeLines, TableLines
 
 CURSOR = "█"  # a full block: nothing Rich draws for Markdown (a quote's bar is ▌), so never taken for text
@@ -61,9 +62,10 @@ class LiveView:
 
     def __init__(
         self, console: Console, markdown: bool, clock: Clock = time.monotonic, spinner: bool = True,
-        accessible: bool = False,
+        accessible: bool = False, marks: Marks | None = None,
     ) -> None:  # fmt: skip
         self.console = console
+        self.marks = marks if markdown else None  # --cite: `[n]` after supported sentences (literal text stays as is)
         self.accessible = accessible  # each finished block printed once, by the caller's thread; nothing live
         self.markdown = markdown
         self.clock = clock
@@ -144,6 +146,10 @@ class LiveView:
     def _final_lines(self, cut: bool = False) -> list[list[Segment]]:
         """The unfinished tail, rendered for good (an open code block is closed)."""
         tail = self.splitter.tail.rstrip("\n")
+        marked = self.marks is not None and self.code is None and self.splitter.has_tail()
+        if marked:
+            assert self.marks is not None
+            tail = self.marks.marked(self.splitter.last_piece())
         if cut and self.markdown and self.code is None and self.table is None:
             tail = calm_tail(tail)
         if self.code is not None:
@@ -152,8 +158,10 @@ class LiveView:
         if self.table is not None:
             lines = self._table_head(tail) if self.table.widths is None else []
             assert self.table.widths is not None
-            return [*lines, *(self.table.row(self.console, tail, self.table.widths) if tail.strip() else [])]
-        return self._lines(tail) if self.splitter.has_tail() else []
+            lines += self.table.row(self.console, tail, self.table.widths) if tail.strip() else []
+        else:
+            lines = self._lines(tail) if self.splitter.has_tail() else []
+        return self._dimmed(lines) if marked else lines
 
     # --- the drawing thread -------------------------------------------------------------
 
@@ -202,7 +210,11 @@ class LiveView:
             self.console.print(SegmentLines(self._piece_lines(piece)))
 
     def _piece_lines(self, piece: Piece) -> list[list[Segment]]:
-        kind, text = piece
+        if self.marks is not None and piece.kind in ("block", "row") and piece.at >= 0:  # at -1: marked
+            marked = self.marks.marked(piece)
+            if marked is not piece.text:
+                return self._dimmed(self._piece_lines(piece._replace(text=marked, at=-1)))
+        kind, text, _ = piece
         if kind == "line":
             return self._lines(text)
         if kind == "code":
@@ -231,6 +243,11 @@ class LiveView:
             self.code = self.md.CodeLines(text)
             return [*spacer, self.code.padding(self.console.width)]
         return [*spacer, *self._lines(text)]
+
+    def _dimmed(self, lines: list[list[Segment]]) -> list[list[Segment]]:
+        from kbchat.render.marks import dim_marks
+
+        return dim_marks(lines)
 
     def _table_head(self, first_row: str) -> list[list[Segment]]:
         """The table's header, for good, its columns fixed by the first row."""
@@ -296,9 +313,12 @@ class LiveView:
             self._warming = in_background(lambda: self.md, "kbchat-markdown")
 
 
-def print_whole(console: Console, text: str, markdown: bool = True, cancelled: bool = False, cut: bool = False) -> None:
+def print_whole(
+    console: Console, text: str, markdown: bool = True, cancelled: bool = False, cut: bool = False,
+    marks: Marks | None = None,
+) -> None:  # fmt: skip
     """A whole answer at once, exactly as the live view leaves it once its stream has ended."""
-    view = LiveView(console, markdown, spinner=False)
+    view = LiveView(console, markdown, spinner=False, marks=marks)
     view._commit(text)
     view.finish(cancelled, cut)
 

@@ -5,22 +5,28 @@ from __future__ import annotations
 from collections.abc import Iterable
 
 from kbchat.events import Answer, KBEvent, Notice, Pause, Sources
-from kbchat.render import consume, is_after, say_notice
+from kbchat.render import cited, consume, is_after, listed, say_notice
 from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal
 
 
 class PlainRenderer:
-    """Exactly the answer's content on stdout, plus one `\\n` if it ends mid-line; then sources if asked."""
+    """Exactly the answer's content on stdout, plus one `\\n` if it ends mid-line; then sources and
+    citations if asked."""
 
-    def __init__(self, term: Terminal, safe: bool = False, mark_cancel: bool = False, sources: bool = False) -> None:
+    def __init__(
+        self, term: Terminal, safe: bool = False, mark_cancel: bool = False, sources: bool = False,
+        searched: bool = False, cite: bool = False,
+    ) -> None:  # fmt: skip
         self.term = term
         self.safe = safe  # stdout is a terminal: control characters never reach it raw
         self.marks_cancel = mark_cancel  # a dumb terminal standing in for rich mode
-        self.sources = sources
+        self.sources = sources  # passages are listed (the answer's own; a search's when `searched`)
+        self.searched = searched  # --sources: the closest passages of the search beside the stream too
+        self.cite = cite
 
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
-        answer = Answer() if answer is None else answer
+        answer = Answer(keep_text=self.cite) if answer is None else answer  # --cite matches the whole text
         out = self.term.out
         clean = terminal_safe if self.safe else None
         after: list[KBEvent] = []
@@ -41,6 +47,10 @@ class PlainRenderer:
             self._finish(answer)
         for event in after:
             self._after(event)
+        if self.cite and (citations := cited(answer, after)) is not None:
+            from kbchat.citing import plain_lines
+
+            self._write("".join(line + "\n" for line in plain_lines(answer.text, citations)))
         return answer
 
     def _finish(self, answer: Answer) -> None:
@@ -55,9 +65,11 @@ class PlainRenderer:
     def _after(self, event: KBEvent) -> None:
         if isinstance(event, Notice):
             say_notice(self.term, event)
-        elif isinstance(event, Sources) and self.sources:
+        elif isinstance(event, Sources) and self.sources and listed(event, self.searched):
             from kbchat.render.table import plain_passages
 
-            text = plain_passages(event.passages, event.query, event.title)
-            self.term.out.write(terminal_safe(text) if self.safe else text)
-            self.term.out.flush()
+            self._write(plain_passages(event.passages, event.query, event.title))
+
+    def _write(self, text: str) -> None:
+        self.term.out.write(terminal_safe(text) if self.safe else text)
+        self.term.out.flush()

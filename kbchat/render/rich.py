@@ -18,12 +18,13 @@ from collections.abc import Callable, Iterable
 from typing import TYPE_CHECKING
 
 from kbchat.events import Answer, Content, KBEvent, Notice, Pause, Sources
-from kbchat.render import consume, is_after, say_notice
+from kbchat.render import cited, consume, is_after, listed, say_notice
 from kbchat.render.blocks import reads_as_written
 from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal, ignoring_ctrl_c, in_background, quiet_keyboard
 
 if TYPE_CHECKING:
+    from kbchat.citing import LiveMarks
     from kbchat.render.live import LiveView
 
 Clock = Callable[[], float]
@@ -35,15 +36,25 @@ class RichRenderer:
 
     marks_cancel = True
 
-    def __init__(self, term: Terminal, markdown: bool = True, clock: Clock = time.monotonic) -> None:
+    def __init__(
+        self, term: Terminal, markdown: bool = True, clock: Clock = time.monotonic, sources: bool = False,
+        cite: bool = False,
+    ) -> None:  # fmt: skip
         self.term = term
         self.markdown = markdown
         self.clock = clock
+        self.sources = sources  # list a search's closest passages (the answer's own are listed always)
+        self.marks: LiveMarks | None = None
+        if cite:
+            from kbchat.citing import LiveMarks
+
+            self.marks = LiveMarks()
 
     def render(self, events: Iterable[KBEvent], answer: Answer | None = None) -> Answer:
-        answer = Answer() if answer is None else answer
+        answer = Answer(keep_text=self.marks is not None) if answer is None else answer  # --cite matches it
         views: list[Preparing] = []
         after: list[KBEvent] = []
+        marks = self.marks
 
         def view() -> Preparing:
             """Started at the first event: a Pause as the question goes out, while the server thinks.
@@ -58,9 +69,15 @@ class RichRenderer:
             kind = type(event)
             if kind is Content:
                 piece = terminal_safe(answer.apply(event))
+                if marks is not None and ("\ue000" in piece or "\ue001" in piece):
+                    from kbchat.citing import NOT_MARKS
+
+                    piece = piece.translate(NOT_MARKS)
                 if not view().written_early(piece):
                     view().get().append(piece)
             elif is_after(event):
+                if marks is not None and kind is Sources:
+                    marks.give(event.passages)  # type: ignore[union-attr]
                 after.append(event)
             elif kind is Pause:
                 view()
@@ -74,12 +91,16 @@ class RichRenderer:
                 with ignoring_ctrl_c():
                     view().get().stop(cancelled=answer.cancelled)
         for event in after:
-            if isinstance(event, Sources):
+            if isinstance(event, Sources) and listed(event, self.sources):
                 from kbchat.render.table import print_passages
 
                 print_passages(self.term, event.passages, event.query, event.title)
             elif isinstance(event, Notice):
                 say_notice(self.term, event)
+        if marks is not None and (whole := cited(answer, after)) is not None:
+            from kbchat.render.marks import print_matched
+
+            print_matched(view().get().console, (marks.citations() if self.markdown else None) or whole)  # as marked
         return answer
 
     def _view(self) -> LiveView:
@@ -87,7 +108,7 @@ class RichRenderer:
 
         accessible = self.term.accessible
         return LiveView(make_console(self.term), self.markdown, self.clock, spinner=self.term.is_tty and not accessible,
-                        accessible=accessible)  # fmt: skip
+                        accessible=accessible, marks=self.marks)  # fmt: skip
 
 
 class Preparing:

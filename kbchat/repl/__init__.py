@@ -29,6 +29,7 @@ def run_chat(asker: Asker, options: AskOptions) -> int:
     """Chat until Ctrl-D, /exit or the end of piped input; the exit code. Each question goes through the Asker."""
     term = asker.term
     scripted = not term.stdin_is_tty
+    options = dataclasses.replace(options, cite=asker.cites(options))  # the profile's `cite = true`, until /cite off
     session = ChatSession(asker, term, dataclasses.replace(options, plain=True) if scripted else options,
                           scripted=scripted, copy=lambda text, what: copy(term, text, what))  # fmt: skip
     if scripted:
@@ -60,11 +61,12 @@ def welcome(settings: Settings) -> str:
 
 
 def prompt_label(session: ChatSession) -> str:
-    """`acme`, `work:acme` for another profile, and ` [context]` while follow-ups are on."""
+    """`acme`, `work:acme` for another profile, then ` [context]` while follow-ups are on, ` [cite]` while
+    sentences are matched to passages."""
     settings = session.settings
     tenant = settings.tenant or ""
     label = tenant if settings.profile == DEFAULT_PROFILE else f"{settings.profile}:{tenant}"
-    return one_line(label) + (" [context]" if session.context else "")
+    return one_line(label) + (" [context]" if session.context else "") + (" [cite]" if session.options.cite else "")
 
 
 def line_reader(stream: TextIO) -> Callable[[], str]:

@@ -50,6 +50,8 @@ class Asking(Protocol):
 
     def ask(self, question: str, options: AskOptions, earlier: Earlier | None = None) -> Turn: ...
 
+    def cites(self, options: AskOptions) -> bool: ...
+
 
 @dataclass(frozen=True)
 class Command:
