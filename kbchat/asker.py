@@ -101,7 +101,7 @@ class Asker:
         term = dataclasses.replace(self.term, accessible=True) if self.settings.accessible else self.term
         renderer = make_renderer(mode, term, markdown=options.markdown, sources=options.sources, cite=cite)
         request = Request(query, self.settings.request_filters(), no_stream=options.no_stream,
-                          closest=(options.sources or cite) and not options.no_stream,
+                          closest=(options.sources or cite) and not options.no_stream, cite=cite,
                           limit=CITE_LIMIT if cite else SOURCES_LIMIT, wait=self.settings.timeout)  # fmt: skip
         with contextlib.ExitStack() as stack:
             copy_to = stack.enter_context(open_output(options.output)) if options.output else None

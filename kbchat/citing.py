@@ -168,6 +168,10 @@ NOT_MARKS = str.maketrans({OPEN: "\ufffd", CLOSE: "\ufffd"})  # the answer's own
 
 
 class Marks(Protocol):
+    def ready(self) -> bool:
+        """Whether blocks can be marked now (the passages are in)."""
+        ...
+
     def marked(self, piece: Piece) -> str:
         """The piece's text with a mark after each supported sentence (called once per piece, in order)."""
         ...
@@ -177,8 +181,9 @@ class LiveMarks:
     """Sentences matched as their blocks are drawn; numbered in the order the answer first uses a passage.
 
     The passages come from the search beside the stream, usually before the first block is
-    done; a block drawn before them is drawn unmarked, but its sentences are matched once
-    they are in, so the numbers and the count stay those of the whole answer.
+    done; the live view holds finished blocks for them a moment (render.live.HOLD). A block
+    drawn before them is drawn unmarked, but its sentences are matched once they are in, so
+    the numbers and the count stay those of the whole answer.
     """
 
     def __init__(self) -> None:
@@ -186,6 +191,9 @@ class LiveMarks:
         self._matching: Matching | None = None
         self._waiting: list[tuple[Span, str]] = []  # sentences drawn before the passages came
         self.found: list[Cited] = []
+
+    def ready(self) -> bool:
+        return self._matching is not None
 
     def give(self, passages: Sequence[Passage]) -> None:
         """The passages are in (from the thread reading the stream)."""
@@ -225,6 +233,9 @@ class StoredMarks:
 
     def __init__(self, citations: Citations) -> None:
         self.numbers = {(c.start, c.end): c.sources for c in citations.sentences}
+
+    def ready(self) -> bool:
+        return True
 
     def marked(self, piece: Piece) -> str:
         marks = [(span.end - piece.at, self.numbers.get((span.start, span.end), ())) for span in in_piece(piece)]

@@ -40,6 +40,7 @@ class Request:
     no_stream: bool = False  # ask /v1/kb/chat: the whole answer at once, with its sources
     closest: bool = False  # while streaming, search for the closest passages beside it
     limit: int = SOURCES_LIMIT  # how many
+    cite: bool = False  # the passages will be matched to the answer's sentences: their words are stemmed early
     wait: float = 60.0  # how long the answer's end waits for that search
 
 
@@ -112,9 +113,15 @@ def search_beside(side: KB, request: Request) -> Future[dict[str, Any]]:
 
     def run() -> None:
         try:
-            future.set_result(side.search(request.text, request.filters, request.limit))
+            body = side.search(request.text, request.filters, request.limit)
         except BaseException as err:
             future.set_exception(err)
+            return
+        if request.cite:  # here, while the answer streams: the stemmer's import and the passages' words
+            from kbchat.citing import Matcher
+
+            Matcher([from_search_item(item) for item in _list(body.get("items"))])
+        future.set_result(body)
 
     in_background(run, "kbchat-closest")
     return future

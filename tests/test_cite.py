@@ -178,3 +178,36 @@ def test_the_chat_turns_cite_on_and_shows_it_in_the_prompt(cited_kb: FakeKB) -> 
     assert "Matched sources:" in chat.session.term.out.getvalue()  # type: ignore[attr-defined]
     run(chat.session, "/cite off")
     assert prompt_label(chat.session) == "acme"
+
+
+def test_finished_blocks_wait_a_moment_for_the_passages_then_go_unmarked() -> None:
+    """The live view holds blocks for late passages (HOLD), showing them live; past it, they are drawn plain."""
+    from rich.console import Console
+
+    from kbchat.citing import LiveMarks
+    from kbchat.render.live import HOLD, LiveView
+
+    now = [0.0]
+    marks = LiveMarks()
+    out = io.StringIO()
+    view = LiveView(Console(file=out, force_terminal=True, width=80, height=24), True, lambda: now[0], marks=marks)
+    view.start(drawing_thread=False)
+    view.append("Both plans can be tried for 14 days, free.\n\n")
+    view.draw()
+    assert view.blocks_printed == 0  # held: shown in the live region only
+    marks.give(PASSAGES)
+    view.append("Business is priced at $79 and adds SSO.\n\nMore")
+    view.draw()
+    assert view.blocks_printed == 2
+    view.stop()
+    assert "free. [1]" in screen_of(out.getvalue(), columns=80)[0]
+    late = LiveMarks()
+    view = LiveView(Console(file=io.StringIO(), force_terminal=True, width=80, height=24), True, lambda: now[0],
+                    marks=late)  # fmt: skip
+    view.start(drawing_thread=False)
+    view.append("Both plans can be tried for 14 days, free.\n\nMore")
+    now[0] += HOLD
+    view.draw()
+    assert view.blocks_printed == 1  # the passages never came in time
+    view.stop()
+    assert late.citations() is None

@@ -76,3 +76,22 @@ def test_a_terminal_without_termios_still_gets_the_live_answer(server: ScriptedS
     session = PtySession(*ask_args(server, "q"), prelude=prelude)
     assert session.finish() == 0
     assert "Still rendered live." in session.text and "**" not in session.text and CURSOR not in session.text
+
+
+def test_cite_marks_each_block_as_it_is_drawn_and_lists_the_passages_used(server: ScriptedServer) -> None:
+    """The marks follow the stream: the first paragraph is marked while the answer is still coming."""
+    from tests.scripted_server import json_reply
+    from tests.test_cite import ANSWER, SEARCH
+
+    first = ANSWER.split("\n\n")[0]
+    server.queue_for("/v1/kb/search", json_reply(200, SEARCH))
+    server.queue_for("/v1/kb/chat/stream", Reply([sse(*words(first + "\n\n"), done=False), Stall()]))
+    session = PtySession(*ask_args(server, "--cite", "what do plans cost?"))
+    session.wait_for(lambda text: "Both plans can be tried for 14 days, free. [1]" in text)
+    session.child.kill(signal.SIGINT)
+    session.wait_for(lambda text: "sentences matched" in text, timeout=5)
+    assert session.finish() == 130
+    lines = [line for line in session.text.splitlines() if line.strip()]
+    assert lines[-5:] == ["Both plans can be tried for 14 days, free. [1]", "[cancelled]", "Matched sources",
+                          "[1] Plans › Trials (plans.md)", "1 of 1 sentences matched"]  # fmt: skip
+    assert b"\x1b[2m[1]" in session.raw

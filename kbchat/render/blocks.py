@@ -121,9 +121,10 @@ class BlockSplitter:
         """Whether the tail holds anything visible; never copies it."""
         return bool(self._text) and not self._text.isspace()
 
-    def visible_tail(self, lines: int, columns: int) -> str:
-        """The end of the tail that can show on a screen: a tall block costs no more to draw."""
-        text = self._text
+    def visible_tail(self, lines: int, columns: int, more: str = "") -> str:
+        """The end of the tail (and of `more` text after it) that can show on a screen: a tall block costs no
+        more to draw."""
+        text = self._text + more
         cut = len(text)
         for _ in range(lines + 1):
             cut = text.rfind("\n", 0, cut)

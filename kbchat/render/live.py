@@ -35,6 +35,7 @@ CURSOR = "█"  # a full block: nothing Rich draws for Markdown (a quote's bar i
 FRAME = 1 / 30  # at most 30 frames a second; a pending change is drawn within one frame
 BLINK = 0.5  # the cursor is on for half a second, off for half a second
 SPINNER_DELAY = 0.1  # fast answers never flash a spinner
+HOLD = 2.0  # seconds finished blocks wait in the live region for --cite's passages, from the first text
 CANCELLED = Style(dim=True)
 
 Clock = Callable[[], float]
@@ -79,6 +80,7 @@ class LiveView:
         self.frames = 0
         self._incoming: list[str] = []
         self._received = False
+        self._first_text: float | None = None  # when the first text came (--cite holds blocks from then)
         self._dirty = False
         self._stopping = False
         self._lock = threading.Condition()
@@ -104,13 +106,25 @@ class LiveView:
         """New content: queued for the next frame, never drawn by the caller."""
         if not text:
             return
+        if self._first_text is None:
+            self._first_text = self.clock()
         if self.accessible:
-            self._commit(text)
+            with self._lock:
+                self._incoming.append(text)
+            if not self._holding(self.clock()):
+                self._commit(self._take())
             return
         with self._lock:
             self._incoming.append(text)
             self._received = self._dirty = True
             self._lock.notify()
+
+    def _holding(self, now: float) -> bool:
+        """Whether finished blocks wait for --cite's passages (HOLD at most): drawn for good, they get no marks."""
+        marks = self.marks
+        return (
+            marks is not None and not marks.ready() and self._first_text is not None and now - self._first_text < HOLD
+        )
 
     def stop(self, cancelled: bool = False) -> None:
         """Draw the rest for good, then the [cancelled] mark if any; the cursor comes back."""
@@ -192,7 +206,8 @@ class LiveView:
         """One frame: print what the new text finished, redraw the tail and cursor."""
         now = self.clock()
         self._last_frame = now
-        self._commit(self._take())
+        if not self._holding(now):
+            self._commit(self._take())
         self.live.update(self._live_renderable(now), refresh=True)
         self.frames += 1
         self._warm()
@@ -267,7 +282,9 @@ class LiveView:
             return self._spinner
         cursor = CURSOR if int((now - self._started) / BLINK) % 2 == 0 else " "
         height = max(1, self.console.height - 2)
-        tail = self.splitter.visible_tail(height, self.console.width)
+        with self._lock:
+            held = "".join(self._incoming) if self._holding(now) else ""  # shown live while it waits
+        tail = self.splitter.visible_tail(height, self.console.width, held)
         if self.code is not None:  # inside a code block only the line being written is live
             if tail.strip() and self.splitter.fence.startswith(tail.strip()):
                 tail = ""  # what may be the closing fence, still being typed
