@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import dataclasses
 import json
 import os
 import sqlite3
@@ -126,9 +127,20 @@ def test_a_version_1_log_is_migrated_and_kept(tmp_path: Path) -> None:
         (old,) = log.entries()
         assert (old.id, old.time, old.profile, old.question, old.answer) == (1, *V1_ROW[0:2], *V1_ROW[5:7])
         assert (old.query, old.sources, old.continues, old.truncated) == ("what are the plans?", [], None, False)
+        assert old.citations is None  # schema 5's column: none were asked
         assert [e.id for e in log.entries(text="team")] == [1]  # the old answers are searchable
         new = log.add(entry("and business?", continues=1))
         assert [e.id for e in log.entries(text="business")] == [new]
+
+
+def test_citations_are_kept_and_never_read_by_the_list(tmp_path: Path) -> None:
+    cited = {"sentences": [{"start": 0, "end": 14, "sources": [1]}], "sources": [{"n": 1, "title": "Plans"}]}
+    with AnswerLog.open(tmp_path / "log.db") as log:
+        id = log.add(dataclasses.replace(entry("what are the plans?"), citations=cited))
+        assert log.get(id).citations == cited
+        assert [e.citations for e in log.entries(whole=False)] == [None]  # the list reads no long column
+        log.db.execute("UPDATE exchanges SET citations = '[1, 2' WHERE id = ?", (id,))
+        assert log.get(id).citations is None  # not JSON, or not an object: none
 
 
 def test_a_version_3_log_searches_the_start_of_long_answers_once_migrated(tmp_path: Path) -> None:

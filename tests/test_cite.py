@@ -211,3 +211,14 @@ def test_finished_blocks_wait_a_moment_for_the_passages_then_go_unmarked() -> No
     assert view.blocks_printed == 1  # the passages never came in time
     view.stop()
     assert late.citations() is None
+
+
+@pytest.mark.parametrize("text", [ANSWER, ANSWER.replace("\n", "\r\n"), "\x1b[31m" + ANSWER])
+def test_rich_keeps_offsets_into_the_answer_as_received(text: str) -> None:
+    """The live marks' own record when the screen's text is the answer's; matched again when it is not (CRs)."""
+    from kbchat.events import Answer
+
+    term = Terminal(out=io.StringIO(), err=io.StringIO(), is_tty=True)
+    answer = RichRenderer(term, cite=True).render([FOUND, Content(text, ""), Done()], Answer(keep_text=True))
+    assert answer.citations is not None and answer.citations == cite(text, PASSAGES)
+    assert [text[c.start : c.end][-4:] for c in answer.citations.sentences] == ["ree.", "SSO.", "joy!"]

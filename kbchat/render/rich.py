@@ -24,7 +24,7 @@ from kbchat.safe import terminal_safe
 from kbchat.terminal import Terminal, ignoring_ctrl_c, in_background, quiet_keyboard
 
 if TYPE_CHECKING:
-    from kbchat.citing import LiveMarks
+    from kbchat.citing import Citations, LiveMarks
     from kbchat.render.live import LiveView
 
 Clock = Callable[[], float]
@@ -97,11 +97,22 @@ class RichRenderer:
                 print_passages(self.term, event.passages, event.query, event.title)
             elif isinstance(event, Notice):
                 say_notice(self.term, event)
-        if marks is not None and (whole := cited(answer, after)) is not None:
+        if marks is not None and (found := self._citations(marks, answer, after)) is not None:
             from kbchat.render.marks import print_matched
 
-            print_matched(view().get().console, (marks.citations() if self.markdown else None) or whole)  # as marked
+            print_matched(view().get().console, found)
         return answer
+
+    def _citations(self, marks: LiveMarks, answer: Answer, after: list[KBEvent]) -> Citations | None:
+        """What was marked, as the answer keeps it for the log: the live view's own matches when its text was
+        the answer's, character for character (no control character made visible, nothing cut); else the
+        answer matched again. None when no passages came."""
+        live = marks.citations() if self.markdown else None
+        if live is not None and not answer.truncated and terminal_safe(text := answer.text) is text:
+            answer.citations = live
+            return live
+        found = cited(answer, after)
+        return live or found  # the numbers shown are the marks'
 
     def _view(self) -> LiveView:
         from kbchat.render.live import LiveView, make_console
