@@ -231,8 +231,9 @@ def timing() -> list[list[str]]:
 
 
 def end_to_end(runs: int) -> list[list[str]]:
-    """`kbchat ask` piped against `kbchat serve` (pace 0): launch to first content, and to exit, with and
-    without --cite, run in turns so the machine's load falls on both alike."""
+    """`kbchat ask` piped against `kbchat serve` (pace 0): launch to first content, and to exit; alone, with
+    --sources (the same search beside the stream) and with --cite, run in turns so the machine's load falls
+    on all alike."""
     import io
     import os
     import subprocess
@@ -240,7 +241,8 @@ def end_to_end(runs: int) -> list[list[str]]:
     from kbchat.server.run import serve_in_background, start_server, stop
     from kbchat.server.serve_options import ServeOptions
 
-    times: dict[bool, list[tuple[float, float]]] = {False: [], True: []}
+    flags = ((), ("--sources",), ("--cite",))
+    times: dict[tuple[str, ...], list[tuple[float, float]]] = {flag: [] for flag in flags}
     with tempfile.TemporaryDirectory() as tmp:
         server = start_server(ServeOptions(None, port=0, cache_dir=Path(tmp), pace=0.0), log=io.StringIO())
         serve_in_background(server)
@@ -248,25 +250,26 @@ def end_to_end(runs: int) -> list[list[str]]:
         base = [sys.executable, "-m", "kbchat", "ask", "--base-url", server.url, "--api-key", "bench-key",
                 "--tenant", "demo", "what does the Business plan cost and include?"]  # fmt: skip
         try:
-            for number in range(2 * runs + 2):
-                cited = number % 2 == 1
+            for number in range(len(flags) * (runs + 1)):
+                flag = flags[number % len(flags)]
                 started = time.perf_counter()
-                proc = subprocess.Popen([*base, *(["--cite"] if cited else [])], stdout=subprocess.PIPE, env=env)
+                proc = subprocess.Popen([*base, *flag], stdout=subprocess.PIPE, env=env)
                 assert proc.stdout is not None
                 proc.stdout.read(1)
                 first = time.perf_counter() - started
                 proc.stdout.read()
                 proc.wait()
-                if number >= 2:  # the first two compile and warm the caches
-                    times[cited].append((first, time.perf_counter() - started))
+                if number >= len(flags):  # the first of each compile and warm the caches
+                    times[flag].append((first, time.perf_counter() - started))
         finally:
             stop(server)
     rows = []
-    for cited in (False, True):
-        first = statistics.median(t[0] for t in times[cited]) * 1000
-        whole = statistics.median(t[1] for t in times[cited]) * 1000
-        rows.append([f"kbchat ask{' --cite' if cited else ''}, piped (median of {runs})", f"{first:.0f} ms",
-                     f"{whole:.0f} ms"])  # fmt: skip
+    for flag in flags:
+        first = statistics.median(t[0] for t in times[flag]) * 1000
+        whole = statistics.median(t[1] for t in times[flag]) * 1000
+        rows.append(
+            [" ".join(["kbchat ask", *flag]) + f", piped (median of {runs})", f"{first:.0f} ms", f"{whole:.0f} ms"]
+        )
     return rows
 
 
