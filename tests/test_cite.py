@@ -114,15 +114,18 @@ PASSAGES = (from_search_item(PRICES), from_search_item(TRIALS))
 FOUND = Sources("search", "q", PASSAGES, raw="{}")
 
 
+SCREEN = [  # the answer marked as a terminal shows it, then the passages used
+    "Both plans can be tried for 14 days, free. [1]",
+    "Business is priced at $79 and adds SSO. [2] Enjoy!",
+    "Matched sources",
+    "[1] Plans › Trials (plans.md)",
+    "[2] Plans › Prices (plans.md)",
+    "2 of 3 sentences matched",
+]
+
+
 def test_rich_marks_each_supported_sentence_then_lists_the_passages_used() -> None:
-    assert rich(FOUND, Content(ANSWER, ""), Done()) == [
-        "Both plans can be tried for 14 days, free. [1]",
-        "Business is priced at $79 and adds SSO. [2] Enjoy!",
-        "Matched sources",
-        "[1] Plans › Trials (plans.md)",
-        "[2] Plans › Prices (plans.md)",
-        "2 of 3 sentences matched",
-    ]
+    assert rich(FOUND, Content(ANSWER, ""), Done()) == SCREEN
 
 
 def test_rich_draws_marks_dim_and_never_takes_the_servers_text_for_one() -> None:
@@ -156,14 +159,7 @@ def test_log_show_draws_the_kept_marks(cited_kb: FakeKB, monkeypatch: pytest.Mon
     assert entry is not None
     term = Terminal(out=io.StringIO(), err=io.StringIO(), is_tty=True)
     lines = [line for line in screen_of(entry_shown(entry, term), columns=80) if line]
-    assert lines[2:] == [
-        "Both plans can be tried for 14 days, free. [1]",
-        "Business is priced at $79 and adds SSO. [2] Enjoy!",
-        "Matched sources",
-        "[1] Plans › Trials (plans.md)",
-        "[2] Plans › Prices (plans.md)",
-        "2 of 3 sentences matched",
-    ]
+    assert lines[2:] == SCREEN
 
 
 def test_the_chat_turns_cite_on_and_shows_it_in_the_prompt(cited_kb: FakeKB) -> None:
