@@ -107,7 +107,7 @@ class AgentTools:
         quiet = Terminal(out=io.StringIO(), err=self.term.err, is_tty=False)  # stdout is the protocol's
         with open_asker(quiet, settings, self.verbose, via="mcp") as asker:
             call.started(asker)
-            turn = asker.ask(question, AskOptions(plain=True, sources=True))
+            turn = asker.ask(question, AskOptions(plain=True, sources=True, cite=False))  # a profile's cite: not here
         if turn.answer.cancelled:
             raise Cancelled()
         if turn.failure is not None:

@@ -19,6 +19,7 @@ import re
 from collections.abc import Mapping
 from typing import TYPE_CHECKING
 
+from kbchat.errors import ReaderLeft
 from kbchat.safe import one_line, redact
 from kbchat.wire import FOLLOW_UP
 
@@ -138,8 +139,10 @@ def where(base_url: str, tenant: str) -> str:
 
 
 def status(turn: Turn) -> str:
+    """ok, cancelled or failed (the log's three). A reader of stdout that went away (`| head -3`) stopped
+    reading as Ctrl-C stops it: cancelled, with its reason as the error; nothing failed."""
     answer = turn.answer
-    if answer.cancelled:
+    if answer.cancelled or isinstance(turn.failure, ReaderLeft):
         return "cancelled"
     return "failed" if turn.failure is not None or answer.errors or not answer.finished else "ok"
 
