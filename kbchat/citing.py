@@ -34,6 +34,7 @@ RATIO = 0.8  # a second passage supports a sentence too when it holds this much 
 CONTINUES = 0.3  # enough for the best passage when the sentence before rested on it
 NUMBER_WEIGHT = 2.0  # a number's weight, against its rarity's
 MIN_SHARED = 2  # terms a sentence and its passage must share: a claim says something of something
+MATCHED_PASSAGES = 20  # passages a sentence is matched against at most (10 are asked for)
 MATCHED_TEXT = 8000  # characters of a sentence matched at most: a row or item of a megabyte is cut
 PREVIEW = 80  # characters of a sentence on a plain citation line
 
@@ -141,6 +142,7 @@ class Matching:
     """One answer's sentences matched in order: passages numbered as first used, each sentence after the last."""
 
     def __init__(self, passages: Sequence[Passage], threshold: float = THRESHOLD) -> None:
+        passages = passages[:MATCHED_PASSAGES]  # a server may send more than asked for: each costs every sentence
         self.matcher = Matcher(passages, threshold)
         self.passages = passages
         self.numbers: dict[int, int] = {}  # passage index -> its number

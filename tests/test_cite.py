@@ -218,3 +218,16 @@ def test_rich_keeps_offsets_into_the_answer_as_received(text: str) -> None:
     answer = RichRenderer(term, cite=True).render([FOUND, Content(text, ""), Done()], Answer(keep_text=True))
     assert answer.citations is not None and answer.citations == cite(text, PASSAGES)
     assert [text[c.start : c.end][-4:] for c in answer.citations.sentences] == ["ree.", "SSO.", "joy!"]
+
+
+def test_a_hostile_server_cannot_reach_the_terminal_or_stall_the_matching() -> None:
+    """Escapes in a passage's names are shown, not obeyed; 5,000 passages where 10 were asked cost 20."""
+    hostile = {"id": "x", "score": 0.9, "payload": {"original_text": TRIALS["payload"]["original_text"],  # type: ignore[index]
+               "title": "Plans\x1b]0;pwned\x07", "heading": "Trials\x1b[2J", "document": "plans.md"}}  # fmt: skip
+    filler = [item(f"f{i}", "Other", f"Unrelated note number {i} on weather.") for i in range(5000)]
+    many = Sources("search", "q", tuple(map(from_search_item, [hostile, *filler])), raw="{}")
+    term = Terminal(out=io.StringIO(), err=io.StringIO(), is_tty=True)
+    RichRenderer(term, cite=True).render([many, Content(ANSWER, ""), Done()])
+    raw = term.out.getvalue()
+    assert "\x1b]0;" not in raw and "\x1b[2J" not in raw
+    assert "[1] Plans␛]0;pwned␇ › Trials␛[2J (plans.md)" in screen_of(raw, columns=120)
