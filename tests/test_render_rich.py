@@ -142,6 +142,24 @@ def test_a_table_keeps_its_columns_whatever_the_rows_hold() -> None:
     assert set(lines[1].strip()) == {"─"}
 
 
+def test_rows_after_a_resize_keep_their_words_whole() -> None:
+    """The terminal narrowed mid-table: the rows still to come fit it, each word whole (Rich squeezed them:
+    "Bus/ine/ss"); widened back, the columns the first row fixed."""
+    from kbchat.render.markdown import TableLines
+
+    table = TableLines("| plan | price | what it includes |\n| --- | --- | --- |", 100)
+    wide = Console(file=io.StringIO(), force_terminal=True, width=100)
+    narrow = Console(file=io.StringIO(), force_terminal=True, width=50)
+    fixed = table.fix("| Free | $0 | Dashboards for up to 3 users, 5 dashboards, daily refresh |")
+    table.drawn(wide, "| Team | $29 | Dashboards and Pipelines |")
+    for row in ("| Business | $79 | everything in Team, plus Alerts |", "| Enterprise | custom | all of it |"):
+        lines = ["".join(s.text for s in line).rstrip() for line in table.drawn(narrow, row)]
+        assert all(len(line) <= 50 for line in lines)
+        assert lines[0].split()[0] == row.split("|")[1].strip(), lines  # not cut inside the word
+    table.drawn(wide, "| Free | $0 | x |")
+    assert table.widths == fixed
+
+
 def test_without_colour_bold_and_dim_stay() -> None:
     term = terminal(color=False)
     RichRenderer(term).render([Content("**bold** and `code`", ""), Done()])

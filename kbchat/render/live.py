@@ -171,8 +171,7 @@ class LiveView:
             return [*code, self.code.padding(self.console.width)]
         if self.table is not None:
             lines = self._table_head(tail) if self.table.widths is None else []
-            assert self.table.widths is not None
-            lines += self.table.row(self.console, tail, self.table.widths) if tail.strip() else []
+            lines += self.table.drawn(self.console, tail) if tail.strip() else []
         else:
             lines = self._lines(tail) if self.splitter.has_tail() else []
         return self._dimmed(lines) if marked else lines
@@ -242,8 +241,7 @@ class LiveView:
         if kind == "row":
             assert self.table is not None
             head = self._table_head(text) if self.table.widths is None else []
-            assert self.table.widths is not None
-            return [*head, *self.table.row(self.console, text, self.table.widths)]
+            return [*head, *self.table.drawn(self.console, text)]
         if kind == "end":
             assert self.table is not None
             head = self._table_head("") if self.table.widths is None else []
@@ -291,6 +289,7 @@ class LiveView:
             lines = self.code.render(self.console, tail + cursor)
             return SegmentLines(lines[-height:], final_newline=False)
         if self.table is not None:  # the row being written, on the table's columns
+            self.table.refit(self.console.width)
             row = calm_tail(tail) + cursor
             if self.table.widths is not None:
                 return SegmentLines(self.table.row(self.console, row, self.table.widths)[-height:], final_newline=False)

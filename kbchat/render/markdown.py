@@ -131,6 +131,8 @@ class TableLines:
         self.justify = alignments(delimiter)
         self.screen = screen
         self.widths: list[int] | None = None  # fixed once the first row is complete
+        self.fixed: tuple[int, list[int]] = (screen, [])  # the screen and widths the first row fixed
+        self.words = [max((cell_len(w) for w in heading.split()), default=0) for heading in self.headings]
 
     def layout(self, first_row: str = "") -> list[int]:
         """The widths the header and this first row call for."""
@@ -142,7 +144,24 @@ class TableLines:
 
     def fix(self, first_row: str = "") -> list[int]:
         self.widths = self.layout(first_row)
+        self.fixed = (self.screen, self.widths)
+        self.seen(first_row)
         return self.widths
+
+    def seen(self, row: str) -> None:
+        """Note a row's longest words: a resize keeps them whole in the rows still to come."""
+        for i, cell in enumerate(self.cells(row)):
+            self.words[i] = max(self.words[i], max((cell_len(word) for word in cell.split()), default=0))
+
+    def refit(self, screen: int) -> None:
+        """For the screen as it is now. After a resize, rows get the fixed columns in proportion, each at
+        least its longest word so far, so a row may shift by a word (Rich's own squeeze broke every word:
+        "Bus/ine/ss"); back at the size they were fixed at, the fixed columns again."""
+        if self.widths is None:
+            return
+        self.screen = screen
+        fixed_screen, fixed = self.fixed
+        self.widths = fixed if screen == fixed_screen else column_widths(fixed, screen, self.words)
 
     def cells(self, line: str) -> list[str]:
         """A row's cells: missing ones are empty, extra ones dropped, as in GitHub's tables."""
@@ -158,6 +177,13 @@ class TableLines:
 
     def row(self, console: Console, line: str, widths: list[int]) -> list[list[Segment]]:
         return self._render(console, self.cells(line), widths)
+
+    def drawn(self, console: Console, line: str) -> list[list[Segment]]:
+        """A finished row, for good, on the columns for the screen as it is now."""
+        self.seen(line)
+        self.refit(console.width)
+        assert self.widths is not None
+        return self.row(console, line, self.widths)
 
     def _render(
         self, console: Console, cells: list[str], widths: list[int], style: object = "none"
