@@ -38,7 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from bench.common import table  # noqa: E402
 from kbchat import terms  # noqa: E402
-from kbchat.server import index as index_module  # noqa: E402
+from kbchat.server import query  # noqa: E402
 from kbchat.server.documents import parse_document, title_from_path  # noqa: E402
 from kbchat.server.folder import Folder, tenant_of  # noqa: E402
 from kbchat.server.index import Index  # noqa: E402
@@ -237,7 +237,7 @@ def rejections(search: Search, tenant: str) -> tuple[int, list[str]]:
 
 def index_search(index: Index) -> Search:
     def search(question: str, tenant: str) -> list[str]:
-        hits, _ = search(index, question, {"tenant_id": tenant}, limit=10, count=False)
+        hits, _ = query.search(index, question, {"tenant_id": tenant}, limit=10, count=False)
         return [hit.path.split("/", 1)[1] for hit in hits]
 
     return search
@@ -311,7 +311,7 @@ VARIANTS: list[tuple[str, Ranking, list[tuple[object, str, object]]]] = [
     ("- title and heading weight", replace(DEFAULT, title_weight=1.0, heading_weight=1.0), []),
     ("- link-list demotion", replace(DEFAULT, listing_penalty=0.0), []),
     ("- dynamic stop words and budget", replace(DEFAULT, common=1.0, candidate_budget=10**9), []),
-    ("- kin of unknown words", DEFAULT, [(index_module, "_kin", no_kin)]),
+    ("- kin of unknown words", DEFAULT, [(query, "_kin", no_kin)]),
     ("- synonyms (cost: price, ...)", DEFAULT, [(terms, "SYNONYMS", ())]),
     ("- evidence threshold", replace(DEFAULT, evidence=0.0), []),
 ]
