@@ -160,6 +160,33 @@ def test_rows_after_a_resize_keep_their_words_whole() -> None:
     assert table.widths == fixed
 
 
+@pytest.mark.parametrize("reflows", [True, False])
+def test_a_narrowed_terminal_that_rewraps_gets_the_rows_it_made_cleared(reflows: bool) -> None:
+    """tmux and most terminals rewrap a line longer than the new width: one 71-cell line becomes two rows at 40,
+    and Rich, counting one, left the first row's words above the next frame. xterm cuts instead: nothing more."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80, height=24)
+    view = LiveView(console, markdown=True, clock=lambda: 1.0)
+    view.reflows = reflows
+    view.start(drawing_thread=False)
+    view.append("x" * 70)
+    view.draw()
+    console.width = 40
+    drawn = len(out.getvalue())
+    view.draw()
+    assert out.getvalue()[drawn:].startswith("\x1b[2K\x1b[1A") == reflows
+    assert "\x1b[2K\x1b[1A\x1b[2K\x1b[1A" not in out.getvalue()[drawn:][:8]  # one row more, not two
+    view.stop()
+
+
+def test_which_terminals_rewrap_their_lines() -> None:
+    from kbchat.render.live import terminal_reflows
+
+    assert terminal_reflows({"TMUX": "/tmp/tmux-0/default,1,0"}) and terminal_reflows({"TERM_PROGRAM": "iTerm.app"})
+    assert terminal_reflows({"VTE_VERSION": "7600"}) and terminal_reflows({"WT_SESSION": "x"})
+    assert not terminal_reflows({"XTERM_VERSION": "XTerm(390)", "TERM": "xterm-256color"})
+
+
 def test_without_colour_bold_and_dim_stay() -> None:
     term = terminal(color=False)
     RichRenderer(term).render([Content("**bold** and `code`", ""), Done()])

@@ -10,9 +10,10 @@ blinking while the network is silent.
 
 from __future__ import annotations
 
+import os
 import threading
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from types import ModuleType
 from typing import TYPE_CHECKING
 
@@ -81,6 +82,8 @@ class LiveView:
         self._incoming: list[str] = []
         self._received = False
         self._first_text: float | None = None  # when the first text came (--cite holds blocks from then)
+        self._shown: tuple[int, list[int]] = (0, [])  # the width the live region was drawn at, its lines' lengths
+        self.reflows = terminal_reflows(os.environ)
         self._dirty = False
         self._stopping = False
         self._lock = threading.Condition()
@@ -137,6 +140,7 @@ class LiveView:
             self.finish(cancelled)
             return
         try:
+            self._clear_reflowed()
             self._commit(self._take())
             self.live.update(Text(""), refresh=False)
         finally:
@@ -205,11 +209,30 @@ class LiveView:
         """One frame: print what the new text finished, redraw the tail and cursor."""
         now = self.clock()
         self._last_frame = now
+        self._clear_reflowed()
         if not self._holding(now):
             self._commit(self._take())
-        self.live.update(self._live_renderable(now), refresh=True)
+        renderable = self._live_renderable(now)
+        self.live.update(renderable, refresh=True)
+        self._shown = (self.console.width, line_lengths(renderable))
         self.frames += 1
         self._warm()
+
+    def _clear_reflowed(self) -> None:
+        """After the terminal narrowed, the rows the live region's lines now take, cleared.
+
+        A terminal that reflows (tmux, VTE, iTerm2, kitty, Windows Terminal…) wraps each line
+        longer than the new width onto more rows; Rich, which counts the lines it drew, would
+        clear too few and leave their first parts above the next frame. xterm cuts lines
+        instead: there the count stays right, and clearing more would erase the answer.
+        """
+        width, lengths = self.console.width, self._shown[1]
+        if not self.reflows or width >= self._shown[0] or width < 1:
+            return
+        extra = sum(max(1, -(-length // width)) for length in lengths) - len(lengths)
+        if extra > 0:
+            self.console.file.write("\x1b[2K\x1b[1A" * extra)  # from the bottom row up, before Rich's own
+        self._shown = (width, lengths)
 
     def _take(self) -> str:
         with self._lock:
@@ -327,6 +350,25 @@ class LiveView:
         """
         if self._warming is None and self.markdown:
             self._warming = in_background(lambda: self.md, "kbchat-markdown")
+
+
+def line_lengths(renderable: RenderableType) -> list[int]:
+    """The cells each line of a live frame takes (the spinner's and an empty frame's: one short line)."""
+    if isinstance(renderable, SegmentLines):
+        return [Segment.get_line_length(line) for line in renderable.lines] or [0]
+    if isinstance(renderable, Group):
+        return [length for part in renderable.renderables for length in line_lengths(part)]
+    return [0]
+
+
+REFLOWING = ("TMUX", "VTE_VERSION", "KITTY_WINDOW_ID", "WT_SESSION", "KONSOLE_VERSION", "ALACRITTY_WINDOW_ID",
+             "WEZTERM_PANE")  # fmt: skip
+REFLOWING_PROGRAMS = ("iTerm.app", "Apple_Terminal", "WezTerm", "vscode", "ghostty")
+
+
+def terminal_reflows(env: Mapping[str, str]) -> bool:
+    """Whether the terminal rewraps its lines when it narrows, as far as its environment says (xterm does not)."""
+    return any(env.get(name) for name in REFLOWING) or env.get("TERM_PROGRAM", "") in REFLOWING_PROGRAMS
 
 
 def print_whole(
