@@ -172,10 +172,11 @@ def test_context_makes_each_question_a_follow_up_and_the_log_says_what_each_cont
     from kbchat.answer_log import AnswerLog, log_path
 
     chat = Chat()
-    run(chat.session, "about plans", "/context on", "and prices?", "in euros?", "/context off", "new subject",
-        "/context")  # fmt: skip
+    run(chat.session, "asked before", "/context on", "about plans", "and prices?", "in euros?", "/context off",
+        "new subject", "/context")  # fmt: skip
     assert [q for q, *_ in chat.asked] == [
-        "about plans",
+        "asked before",
+        "about plans",  # the question before /context on stays out of it
         "about plans\n\nFollow-up question: and prices?",
         "about plans\n\nFollow-up question: and prices?\n\nFollow-up question: in euros?",
         "new subject",
@@ -183,9 +184,10 @@ def test_context_makes_each_question_a_follow_up_and_the_log_says_what_each_cont
     log = AnswerLog.open(log_path(os.environ))
     entries = log.entries(10, "", "")
     assert [(e.id, e.question, e.continues) for e in entries] == [
-        (1, "about plans", None), (2, "and prices?", 1), (3, "in euros?", 2), (4, "new subject", None)
+        (1, "asked before", None), (2, "about plans", None), (3, "and prices?", 2), (4, "in euros?", 3),
+        (5, "new subject", None),
     ]  # fmt: skip
-    assert "follow-ups on: each question carries the one before" in chat.err.getvalue()
+    assert "follow-ups on: each next question carries the one before" in chat.err.getvalue()
     assert chat.err.getvalue().rstrip().endswith("follow-ups off")
 
 

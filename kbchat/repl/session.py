@@ -84,7 +84,7 @@ class ChatSession:
     copy: Callable[[str, str], str] = lambda text, what: "no clipboard here"
     edit: Callable[[], str] | None = None
     context: bool = False
-    context_from: int = 0  # the first exchange a follow-up may carry: none asked of another tenant
+    context_from: int = 0  # the first exchange a follow-up may carry: none from before /context on or /tenant
     scripted: bool = False  # stdin piped: failures add up to the exit code, Ctrl-C stops the run
     transcript: list[Turn] = field(default_factory=list)
     exit_code: int = ExitCode.OK
@@ -157,9 +157,11 @@ class ChatSession:
         elif name == "context":
             if arg not in ("", "on", "off"):
                 raise UsageError("/context on or /context off")
+            if arg == "on" and not self.context:  # from now on: a question asked before stays out of it
+                self.context_from = len(self.transcript)
             if arg:
                 self.context = arg == "on"
-            self.say("follow-ups on: each question carries the one before" if self.context else "follow-ups off")
+            self.say("follow-ups on: each next question carries the one before" if self.context else "follow-ups off")
         elif name == "history":
             self.history(arg)
         elif name == "copy":
