@@ -118,10 +118,10 @@ def test_edit_and_ctrl_x_ctrl_e_write_the_question_in_the_editor(
 def test_context_on_shows_in_the_prompt_and_carries_the_subject(server: ScriptedServer, log_file: Path) -> None:
     server.queue(Reply([sse("Free and Team.")]), Reply([sse("$29.")]))
     session = chat(server, log_file)
-    session.child.send("what are the plans?\r")
-    session.wait_for(lambda text: "Free and Team." in text and text.rstrip().endswith("acme>"))
     session.child.send("/context on\r")
     session.wait_for(lambda text: text.rstrip().endswith("acme [context]>"))
+    session.child.send("what are the plans?\r")
+    session.wait_for(lambda text: "Free and Team." in text and text.rstrip().endswith("acme [context]>"))
     session.child.send("and team?\r")
     session.wait_for(lambda text: "$29." in text and text.rstrip().endswith("acme [context]>"))
     session.child.send("/history\r")

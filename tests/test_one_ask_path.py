@@ -51,7 +51,7 @@ def test_the_same_question_asked_and_chatted_is_logged_alike(fake_kb: FakeKB, st
 def test_a_follow_up_asked_and_chatted_sends_and_logs_alike(fake_kb: FakeKB) -> None:
     assert cli("ask", *CONN, "about the plans").returncode == 0
     assert cli("ask", *CONN, "-c", "and the prices?").returncode == 0
-    assert cli("chat", *CONN, input="about the plans\n/context on\nand the prices?\n").returncode == 0
+    assert cli("chat", *CONN, input="/context on\nabout the plans\nand the prices?\n").returncode == 0
     queries = [query for query, _ in fake_kb.asked]
     assert queries[:2] == queries[2:] == ["about the plans", "about the plans\n\nFollow-up question: and the prices?"]
     first, follow, chat_first, chat_follow = logged()
