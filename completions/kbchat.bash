@@ -39,17 +39,17 @@ _kbchat() {
     local words=""
     case "$path" in
         "") words="ask chat search doctor demo serve mcp config log --version -V --install-completion --show-completion --help -h" ;;
-        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --cite --continue -c --cid --verbose -v --no-color --help -h" ;;
-        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --no-markdown --sources --cite --verbose -v --no-color --help -h" ;;
-        "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --limit -n --min-score --json --verbose -v --no-color --help -h" ;;
-        "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-color --help -h" ;;
+        "ask") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --ca-bundle --no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --cite --continue -c --cid --verbose -v --no-color --help -h" ;;
+        "chat") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --ca-bundle --no-log --no-markdown --sources --cite --verbose -v --no-color --help -h" ;;
+        "search") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --ca-bundle --limit -n --min-score --json --verbose -v --no-color --help -h" ;;
+        "doctor") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --ca-bundle --no-color --help -h" ;;
         "demo") words="--no-log --rich --plain --json --code --output -o --no-markdown --no-stream --sources --cite --continue -c --cid --verbose -v --no-color --help -h" ;;
         "serve") words="--docs --host --port --api-key --pace --cache-dir --follow-symlinks --max-connections --help -h" ;;
-        "mcp") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --no-log --demo --allow-tenant --verbose -v --help -h" ;;
+        "mcp") words="--base-url --api-key --tenant -t --filter --profile -p --timeout --retries --ca-bundle --no-log --demo --allow-tenant --verbose -v --help -h" ;;
         "config") words="show set unset path --help -h" ;;
         "config show") words="--profile -p --help -h" ;;
-        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries log accessible cite default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
-        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries log accessible cite default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config set") words="--profile -p --help -h base_url api_key tenant timeout retries ca_bundle log accessible cite default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
+        "config unset") words="--profile -p --help -h base_url api_key tenant timeout retries ca_bundle log accessible cite default_profile filters.elemental_id filters.user_id filters.tag_ids filters.tag_names filters.source filters.type_name filters.category_name" ;;
         "config path") words="--help -h" ;;
         "log") words="show export rm path --count -n --query -q --tenant -t --json --no-pager --no-color --help -h" ;;
         "log show") words="--no-markdown --no-pager --no-color --help -h" ;;

@@ -2,8 +2,8 @@
 
 A failed step skips the steps that depend on it (no DNS, no connection, no health).
 The network steps go where requests would go: through HTTPS_PROXY/HTTP_PROXY unless
-NO_PROXY says otherwise, trusting REQUESTS_CA_BUNDLE when it is set, so that doctor and
-`ask` never disagree about what works.
+NO_PROXY says otherwise, trusting the system's store and --ca-bundle (else REQUESTS_CA_BUNDLE,
+else certifi's), so that doctor and `ask` never disagree about what works.
 """
 
 from __future__ import annotations
@@ -149,6 +149,19 @@ def route_of(kb: HTTPKB, url: str) -> Route:
     return Route(parts.hostname or "", parts.port or (443 if tls else 80), tls, "", verify)
 
 
+def trusted(cafile: str) -> ssl.SSLContext:
+    """What `ask` trusts: the system's store (truststore) and the CA bundle requests would load."""
+    from kbchat.client import system_context
+
+    context = system_context() or ssl.create_default_context()
+    if cafile:
+        try:
+            context.load_verify_locations(cafile)
+        except (OSError, ssl.SSLError) as err:
+            raise Failed(f"cannot load the CA bundle {cafile}: {getattr(err, 'strerror', None) or err}") from None
+    return context
+
+
 def resolve_host(host: str, port: int) -> str:
     try:
         infos = socket.getaddrinfo(host, port, type=socket.SOCK_STREAM)
@@ -167,7 +180,7 @@ def connect(route: Route, target: Any, timeout: float) -> str:
                 return f"TCP to {route.host}:{route.port}" + (" (the proxy)" if route.proxy else "")
             if route.proxy:
                 tunnel(sock, host, port)
-            context = ssl.create_default_context(cafile=route.verify or None)
+            context = trusted(route.verify)
             with context.wrap_socket(sock, server_hostname=host) as secure:
                 through = f" through {display_url(route.proxy)}" if route.proxy else ""
                 return f"TLS to {host}:{port}{through}, {secure.version()}, certificate valid"

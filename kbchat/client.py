@@ -12,6 +12,7 @@ from __future__ import annotations
 import contextlib
 import json
 import socket
+import ssl
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -241,6 +242,7 @@ class HTTPKB:
                 stream=True,
                 allow_redirects=False,
                 timeout=(self.settings.connect_timeout, self.settings.timeout),
+                verify=self.settings.ca_bundle,  # None: REQUESTS_CA_BUNDLE, else certifi's (beside the system's)
             )
             elapsed = (time.monotonic() - started) * 1000
             self.trace(f"HTTP {response.status_code} {response.reason} in {elapsed:.0f} ms; {_headers(response)}")
@@ -263,11 +265,11 @@ class HTTPKB:
     def route(self) -> tuple[str, str]:
         """The proxy requests would use for the base URL ("" for none) and the CA bundle it would trust.
 
-        HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY; REQUESTS_CA_BUNDLE and CURL_CA_BUNDLE,
-        else requests' own bundle. For `kbchat doctor`, so it checks the path `ask` takes.
+        HTTPS_PROXY, HTTP_PROXY, ALL_PROXY and NO_PROXY; --ca-bundle, else REQUESTS_CA_BUNDLE and
+        CURL_CA_BUNDLE, else requests' own bundle. For `kbchat doctor`, so it checks the path `ask` takes.
         """
         scheme = urlsplit(self.base_url).scheme
-        resolved = self.session.merge_environment_settings(self.base_url, {}, None, None, None)
+        resolved = self.session.merge_environment_settings(self.base_url, {}, None, self.settings.ca_bundle, None)
         proxies = resolved.get("proxies") or {}
         proxy = proxies.get(scheme) or proxies.get("all") or ""
         verify = resolved.get("verify", True)
@@ -319,26 +321,30 @@ class HTTPKB:
 
 def system_trust() -> requests.adapters.HTTPAdapter:
     """An adapter whose certificates are checked against the operating system's trust store too,
-    not certifi's bundle alone (truststore); REQUESTS_CA_BUNDLE still adds its CA. Behind a
-    TLS-inspecting company proxy, whose CA IT put in the system store, kbchat then works
+    not certifi's bundle alone (truststore); --ca-bundle or REQUESTS_CA_BUNDLE still adds its CA.
+    Behind a TLS-inspecting company proxy, whose CA IT put in the system store, kbchat then works
     as the browser does. Only this session's connections: nothing global is patched."""
-    adapter = requests.adapters.HTTPAdapter()
-    try:
-        import ssl
-
-        import truststore
-    except ImportError:  # a platform truststore does not support: certifi's bundle alone
-        return adapter
+    if system_context() is None:  # a platform truststore does not support: certifi's bundle alone
+        return requests.adapters.HTTPAdapter()
 
     class SystemTrust(requests.adapters.HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs, ssl_context=truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            super().init_poolmanager(*args, **kwargs, ssl_context=system_context())
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            kwargs.setdefault("ssl_context", truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT))
+            kwargs.setdefault("ssl_context", system_context())
             return super().proxy_manager_for(proxy, **kwargs)
 
     return SystemTrust()
+
+
+def system_context() -> ssl.SSLContext | None:
+    """A TLS client context that trusts the operating system's store (truststore); None without it."""
+    try:
+        import truststore
+    except ImportError:
+        return None
+    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def finish_body(response: requests.Response) -> None:

@@ -18,7 +18,7 @@ from kbchat.wire import FILTER_KEYS
 CONFIG_KEYS = (*PROFILE_KEYS, "default_profile", *(f"filters.{key}" for key in FILTER_KEYS if key != "tenant_id"))
 FILTER_WORDS = " ".join(f"{key}=" for key in FILTER_KEYS)
 PROFILE_SED = r"s/^[[:space:]]*\[profiles\.\([A-Za-z0-9_-]*\)\][[:space:]]*$/\1/p"  # [profiles.NAME] headers
-FILES = {"--output", "-o", "--docs", "--cache-dir"}
+FILES = {"--output", "-o", "--docs", "--cache-dir", "--ca-bundle"}
 DIRECTORIES = {"--docs", "--cache-dir"}
 
 

@@ -21,6 +21,7 @@ from kbchat.settings import (
     ConnectionOptions,
     Settings,
     check_api_key,
+    check_ca_bundle,
     check_filter_key,
     check_url,
     mask_key,
@@ -206,6 +207,8 @@ def describe(settings: Settings) -> list[str]:
         ("retries", str(settings.retries), origins.get("retries", "default")),
         ("log", "on" if settings.log else "off", origins.get("log", "default")),
     ]
+    if settings.ca_bundle:
+        rows.append(("ca_bundle", settings.ca_bundle, origins["ca_bundle"]))
     for name in ("accessible", "cite"):  # said when set: most people never need them
         if name in origins:
             rows.append((name, "on" if getattr(settings, name) else "off", origins[name]))
@@ -231,6 +234,8 @@ def _typed(key: str, value: str) -> Any:
         return value
     if key == "api_key":
         check_api_key(value.strip())
+    if key == "ca_bundle":
+        check_ca_bundle(os.path.expanduser(_non_empty(key, value)))
     return _non_empty(key, value)
 
 

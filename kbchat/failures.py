@@ -155,8 +155,9 @@ def cause(err: BaseException, connect_timeout: float) -> str:
             return "the server speaks plain http, not https"
         reason = getattr(tls, "verify_message", None) or getattr(tls, "reason", None) or "handshake failed"
         if isinstance(tls, ssl.SSLCertVerificationError):
-            return (f"TLS error: {reason}; if your network inspects TLS (a company proxy), point "
-                    "REQUESTS_CA_BUNDLE at its CA certificate (PEM), or add it to the system trust store")  # fmt: skip
+            return (f"TLS error: {reason}; if your network inspects TLS (a company proxy), pass its CA "
+                    "certificate (PEM) with --ca-bundle PATH (or REQUESTS_CA_BUNDLE), or add it to the system "
+                    "trust store")  # fmt: skip
         return f"TLS error: {reason}"
     if find(err, ConnectionRefusedError):
         return "connection refused"

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from tests.conftest import cli
+from tests.test_doctor import certificate  # noqa: F401 (a fixture)
 
 KEY = "sk-config-0123456789-secret"
 
@@ -131,3 +132,20 @@ def test_config_show_and_set_print_escapes_harmlessly() -> None:
     output = shown.stdout + shown.stderr + said.stdout + said.stderr
     assert shown.returncode == 0 and said.returncode == 0 and "\x1b" not in output and "\x07" not in output
     assert "filters.category_name = ␛[2J" in shown.stdout and "= t␛]0;owned␇\n" in shown.stdout
+
+
+def test_ca_bundle_is_checked_when_set_and_shown_with_its_origin(
+    tmp_path: Path,
+    certificate: tuple[Path, Path],  # noqa: F811
+) -> None:
+    missing = cli("config", "set", "ca_bundle", str(tmp_path / "nowhere.pem"))
+    assert missing.returncode == 2 and missing.stderr.endswith(": no such file or directory\n")
+    junk = tmp_path / "junk.pem"
+    junk.write_text("-----BEGIN CERTIFICATE-----\n")
+    refused = cli("config", "set", "ca_bundle", str(junk))
+    assert refused.returncode == 2 and refused.stderr.endswith(": no PEM certificate in it\n")
+    bundle, _ = certificate
+    assert cli("config", "set", "ca_bundle", str(bundle)).returncode == 0
+    assert f"ca_bundle = {bundle}  (profile default)" in cli("config", "show").stdout
+    shown = cli("config", "show", env={"KBCHAT_CA_BUNDLE": str(bundle)}).stdout
+    assert f"ca_bundle = {bundle}  (env KBCHAT_CA_BUNDLE)" in shown

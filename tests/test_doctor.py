@@ -108,6 +108,8 @@ def test_the_route_follows_the_proxy_settings(monkeypatch: pytest.MonkeyPatch) -
     with HTTPKB(Settings(base_url="https://kb.example", api_key=KEY, tenant="t")) as kb:
         route = route_of(kb, kb.base_url)
     assert (route.host, route.port, route.proxy) == ("kb.example", 443, "")
+    with HTTPKB(Settings(base_url="https://kb.example", api_key=KEY, tenant="t", ca_bundle="/home/me/ca.pem")) as kb:
+        assert route_of(kb, kb.base_url).verify == "/home/me/ca.pem"  # --ca-bundle wins, as in `ask`
 
 
 @pytest.fixture(scope="module")
@@ -216,6 +218,15 @@ def test_a_proxy_that_refuses_the_tunnel_says_so(tls_server: tuple[int, Path], c
     route = Route("127.0.0.1", proxy_port, tls=True, proxy=f"http://127.0.0.1:{proxy_port}", verify=str(cert))
     with pytest.raises(Failed, match=f"the proxy refused the tunnel to 127.0.0.1:{port}: HTTP/1.1 403 Forbidden"):
         connect(route, urlsplit(f"https://127.0.0.1:{port}"), timeout=5)
+
+
+def test_doctor_trusts_the_ca_bundle_as_ask_does(tls_server: tuple[int, Path]) -> None:
+    port, cert = tls_server
+    result = cli("doctor", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme",
+                 "--ca-bundle", str(cert))  # fmt: skip
+    assert f"TLS to 127.0.0.1:{port}, TLSv1." in result.stdout and "certificate valid" in result.stdout
+    missing = cli("doctor", "--base-url", f"https://127.0.0.1:{port}", "--ca-bundle", str(cert) + ".gone")
+    assert f"cannot load the CA bundle {cert}.gone: No such file or directory" in missing.stdout
 
 
 def test_a_certificate_outside_the_bundle_is_not_trusted(tls_server: tuple[int, Path]) -> None:

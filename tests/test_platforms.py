@@ -4,6 +4,7 @@ newcomer's first wrong base URL deserves (CLI.md, "Platforms and accessibility")
 from __future__ import annotations
 
 import json
+import os
 import socket
 import ssl
 import time
@@ -108,9 +109,43 @@ def test_a_certificate_that_fails_says_how_to_trust_a_company_ca(tls_server: tup
     args = ["ask", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
     result = run_kbchat(*args)
     assert result.returncode == 1 and "TLS error: self-signed certificate" in result.stderr
-    assert "point REQUESTS_CA_BUNDLE at its CA certificate (PEM), or add it to the system trust store" in result.stderr
+    assert (
+        "pass its CA certificate (PEM) with --ca-bundle PATH (or REQUESTS_CA_BUNDLE), or add it to the system"
+        in result.stderr
+    )
     trusted = run_kbchat(*args, env=kbchat_env(REQUESTS_CA_BUNDLE=str(cert)))
     assert "TLS error" not in trusted.stderr  # the bundle is trusted (the listener then hangs up)
+
+
+@pytest.mark.parametrize("how", ["option", "env", "profile"])
+def test_ca_bundle_trusts_a_company_ca_beside_the_system_store(tls_server: tuple[int, Path], how: str) -> None:  # noqa: F811
+    """--ca-bundle (KBCHAT_CA_BUNDLE, `ca_bundle`) wins over REQUESTS_CA_BUNDLE, which here names another CA."""
+    port, cert = tls_server
+    args = ["ask", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
+    env = {"REQUESTS_CA_BUNDLE": requests.certs.where()}  # certifi's: no company CA in it
+    if how == "option":
+        args[1:1] = ["--ca-bundle", str(cert)]
+    elif how == "env":
+        env["KBCHAT_CA_BUNDLE"] = str(cert)
+    else:
+        Path(os.environ["KBCHAT_CONFIG"]).write_text(f"[profiles.default]\nca_bundle = {json.dumps(str(cert))}\n")
+    result = run_kbchat(*args, env=kbchat_env(**env))
+    assert "TLS error" not in result.stderr and "cannot connect" in result.stderr  # trusted; then it hangs up
+
+
+def test_a_ca_bundle_that_is_not_there_is_said_before_connecting(tmp_path: Path) -> None:
+    missing = tmp_path / "nowhere.pem"
+    result = run_kbchat("ask", "--base-url", "https://127.0.0.1:9", "--api-key", KEY, "-t", "acme",
+                        "--ca-bundle", str(missing), "q")  # fmt: skip
+    assert result.returncode == 2
+    assert (
+        result.stderr.strip()
+        == f"kbchat: error: bad CA bundle {str(missing)!r} (from option): no such file or directory"
+    )
+    missing.write_text("not a certificate\n")
+    result = run_kbchat("ask", "--base-url", "https://127.0.0.1:9", "--api-key", KEY, "-t", "acme",
+                        "--ca-bundle", str(missing), "q")  # fmt: skip
+    assert result.stderr.strip().endswith("(from option): no PEM certificate in it") and result.returncode == 2
 
 
 def test_the_system_trust_store_checks_https_connections_too() -> None:
