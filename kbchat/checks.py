@@ -118,7 +118,9 @@ def config_detail(path: Path) -> str:
     warning = permission_warning(path, config)
     if warning:
         raise Failed(warning)
-    return f"{path} (mode {oct(path.stat().st_mode & 0o777)[2:]})"
+    from kbchat.private import MODE_BITS
+
+    return f"{path} (mode {oct(path.stat().st_mode & 0o777)[2:]})" if MODE_BITS else str(path)
 
 
 def credential(name: str, shown: str, settings: Settings, key: str) -> Check:

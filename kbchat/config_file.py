@@ -109,7 +109,12 @@ def nesting(value: Any) -> int:
 
 
 def permission_warning(path: Path, config: Mapping[str, Any]) -> str | None:
-    """A warning when the file holds a key and others may read it."""
+    """A warning when the file holds a key and others may read it. None on Windows, whose files have no
+    group or other bits (it reports 0666 for every writable file) and whose user folders are private by ACL."""
+    from kbchat.private import MODE_BITS
+
+    if not MODE_BITS:
+        return None
     profiles = config.get("profiles")
     tables = profiles.values() if isinstance(profiles, dict) else ()
     holds_key = any(isinstance(table, dict) and table.get("api_key") for table in tables)

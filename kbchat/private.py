@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 PRIVATE = 0o600
+MODE_BITS = os.name == "posix"  # group and other bits exist only there; Windows keeps a profile's files by ACL
 
 
 def private_database(path: Path) -> None:

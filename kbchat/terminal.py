@@ -116,8 +116,10 @@ class Terminal:
 
 
 def writes_everything(stream: TextIO) -> None:
-    """Piped or redirected, UTF-8 whatever the locale (as Python 3.15 will do by default); on a console
-    whose encoding cannot show a character, the character replaced. Never a UnicodeEncodeError.
+    """Piped or redirected, UTF-8 whatever the locale (as Python 3.15 will do by default), and lines
+    ending in \n on every platform, so a script or a file gets the same bytes everywhere; on a console,
+    its own line endings (\r\n on Windows) and any character its encoding cannot show replaced.
+    Never a UnicodeEncodeError.
 
     A Windows pipe gets cp1252 without UTF-8 mode: `kbchat ask … | cat` printed half a line of
     an answer with an arrow in it, then failed.
@@ -129,7 +131,7 @@ def writes_everything(stream: TextIO) -> None:
         if isatty(stream):
             reconfigure(errors="replace")
         else:
-            reconfigure(encoding="utf-8", errors="replace")
+            reconfigure(encoding="utf-8", errors="replace", newline="\n")
 
 
 def isatty(stream: TextIO | None) -> bool:

@@ -17,13 +17,20 @@ KEY = "sk-test-5ecret-key-do-not-print"
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:
-    """Where there is no pseudo-terminal (Windows), the pty tests are skipped, saying so."""
+    """On Windows, what needs POSIX is skipped, saying what: a pseudo-terminal (the `pty` tests), or
+    what a `posix("...")` marker names (file modes, signals sent to a process, shell scripts)."""
     if sys.platform != "win32":
         return
-    skip = pytest.mark.skip(reason="pty tests need a POSIX pseudo-terminal (pexpect.spawn); Windows has none")
+    no_pty = pytest.mark.skip(reason="pty tests need a POSIX pseudo-terminal (pexpect.spawn); Windows has none")
     for item in items:
         if "pty" in item.keywords:
-            item.add_marker(skip)
+            item.add_marker(no_pty)
+        elif (mark := item.get_closest_marker("posix")) is not None:
+            item.add_marker(pytest.mark.skip(reason=f"POSIX only: {mark.args[0]}"))
+
+
+posix = pytest.mark.posix  # posix("what it needs"): skipped on Windows, saying so
+POSIX_MODES = os.name == "posix"  # files have mode bits (0600) only there; Windows keeps a profile private by ACL
 
 
 def pytest_sessionstart(session: pytest.Session) -> None:

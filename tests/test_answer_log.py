@@ -18,6 +18,7 @@ from hypothesis import strategies as st
 
 from kbchat.answer_log import MIGRATIONS, SEARCHED, VERSION, AnswerLog, Entry, LogUnavailable, log_path, statements
 from kbchat.errors import UsageError
+from tests.conftest import posix
 
 
 def entry(question: str = "what are the plans?", answer: str = "Free, Team and Business.", **fields: object) -> Entry:
@@ -98,6 +99,7 @@ def test_find_takes_an_id_or_last(answer_log: AnswerLog) -> None:
             answer_log.find(unknown)
 
 
+@posix("file modes (0600)")
 def test_the_file_is_private_and_in_wal_mode(tmp_path: Path) -> None:
     path = tmp_path / "new" / "dir" / "log.db"
     with AnswerLog.open(path) as log:
@@ -234,6 +236,7 @@ def test_two_threads_write_while_another_reads(tmp_path: Path) -> None:
 NEW_LOG = """
 import sys
 from kbchat.answer_log import AnswerLog
+from tests.conftest import posix
 AnswerLog.open(__import__("pathlib").Path(sys.argv[1])).close()
 """
 

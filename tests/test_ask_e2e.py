@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEY, ask_args, cli, kbchat_env
+from tests.conftest import KEY, ask_args, cli, kbchat_env, posix
 from tests.scripted_server import Drop, Reply, ScriptedServer, Stall, json_reply, sse
 
 FRAMINGS = ["chunked", "close", "length"]
@@ -259,6 +259,7 @@ def test_first_content_reaches_the_pipe_before_the_rest_is_sent(server: Scripted
     assert (proc.returncode, out, err) == (0, b" second\n", b"")
 
 
+@posix("SIGINT sent to another process")
 def test_ctrl_c_keeps_the_partial_answer_and_exits_130(server: ScriptedServer) -> None:
     server.queue(Reply([sse("partial", done=False), Stall()]))
     proc = start_kbchat(*ask_args(server, "q"))

@@ -12,6 +12,7 @@ import pytest
 
 from kbchat.clipboard import OSC52_LIMIT, clipboard_command, copy, takes_osc52
 from kbchat.terminal import Terminal
+from tests.conftest import posix
 
 
 def terminal(tty: bool = True) -> Terminal:
@@ -27,6 +28,7 @@ def fake_program(folder: Path, name: str) -> Path:
     return folder / f"{name}.got"
 
 
+@posix("shell scripts stand in for the clipboard programs")
 @pytest.mark.parametrize(
     "env",
     [
@@ -55,6 +57,7 @@ def fake_tmux(folder: Path, set_clipboard: str) -> Path:
     return folder
 
 
+@posix("shell scripts stand in for the clipboard programs")
 def test_inside_tmux_that_drops_osc52_a_copy_program_or_how_to_enable_it(tmp_path: Path) -> None:
     """tmux's default (`set-clipboard external`) drops an application's OSC 52: "copied" would be a lie."""
     folder = fake_tmux(tmp_path / "bin", "external")
@@ -67,6 +70,7 @@ def test_inside_tmux_that_drops_osc52_a_copy_program_or_how_to_enable_it(tmp_pat
     assert got.read_text() == "text" and term.out.getvalue() == ""  # type: ignore[attr-defined]
 
 
+@posix("shell scripts stand in for the clipboard programs")
 def test_a_desktop_copy_program_when_the_terminal_is_unknown(tmp_path: Path) -> None:
     got = fake_program(tmp_path / "bin", "wl-copy")
     env = {"TERM": "xterm-256color", "WAYLAND_DISPLAY": "wayland-0", "PATH": str(tmp_path / "bin")}
@@ -75,6 +79,7 @@ def test_a_desktop_copy_program_when_the_terminal_is_unknown(tmp_path: Path) -> 
     assert got.read_text() == "text ✓" and term.out.getvalue() == ""  # type: ignore[attr-defined]
 
 
+@posix("shell scripts stand in for the clipboard programs")
 def test_a_text_too_long_for_osc52_goes_to_the_program(tmp_path: Path) -> None:
     got = fake_program(tmp_path / "bin", "xclip")
     env = {"TERM_PROGRAM": "WezTerm", "DISPLAY": ":0", "PATH": str(tmp_path / "bin")}
@@ -89,6 +94,7 @@ def test_nowhere_to_copy_says_where_the_answer_is(tmp_path: Path) -> None:
         assert said.startswith("no clipboard here") and "kbchat log show last" in said
 
 
+@posix("shell scripts stand in for the clipboard programs")
 def test_a_failing_program_is_said(tmp_path: Path) -> None:
     (tmp_path / "bin").mkdir()
     failing = tmp_path / "bin" / "wl-copy"
@@ -112,6 +118,7 @@ def test_which_terminals_and_programs() -> None:
 HOSTILE = "safe text\x1b[201~rm -rf ~\n\x1b]0;title\x07\x9b31m \u202eevil\ttab"
 
 
+@posix("shell scripts stand in for the clipboard programs")
 @pytest.mark.parametrize("env", [{"TERM_PROGRAM": "WezTerm"}, {"TERM": "xterm"}])
 def test_what_is_copied_is_the_sanitised_text(tmp_path: Path, env: dict[str, str]) -> None:
     """No ESC (`ESC[201~` ends a bracketed paste early: paste-jacking), no C1, no bidi controls."""
@@ -124,6 +131,7 @@ def test_what_is_copied_is_the_sanitised_text(tmp_path: Path, env: dict[str, str
     assert not any((ord(c) < 32 and c not in "\n\t") or 0x7F <= ord(c) < 0xA0 for c in copied)
 
 
+@posix("shell scripts stand in for the clipboard programs")
 def test_the_osc52_limit_counts_bytes_not_characters(tmp_path: Path) -> None:
     got = fake_program(tmp_path / "bin", "xclip")
     env = {"TERM_PROGRAM": "WezTerm", "DISPLAY": ":0", "PATH": str(tmp_path / "bin")}

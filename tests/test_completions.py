@@ -11,6 +11,7 @@ from pathlib import Path
 import pytest
 
 from kbchat.completions import generate
+from tests.conftest import posix
 
 ROOT = Path(__file__).resolve().parents[1]
 SCRIPTS = ROOT / "completions"
@@ -40,6 +41,7 @@ printf '%s\\n' "${{COMPREPLY[@]}}"
     return [word for word in result.stdout.split("\n") if word]
 
 
+@posix("bash sourcing a completion script by its POSIX path")
 @pytest.mark.parametrize(
     ("line", "expected"),
     [

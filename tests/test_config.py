@@ -19,6 +19,7 @@ from kbchat.config_file import (
 )
 from kbchat.errors import ConfigError, UsageError
 from kbchat.settings import ConnectionOptions, Settings, check_url, mask_key, parse_filter_options, resolve
+from tests.conftest import posix
 
 CONFIG = {
     "default_profile": "work",
@@ -148,6 +149,7 @@ def test_config_path_prefers_env(tmp_path: Path) -> None:
     assert config_path({}).name == "config.toml"
 
 
+@posix("file modes (0600)")
 def test_save_is_0600_and_reads_back(tmp_path: Path) -> None:
     path = tmp_path / "sub" / "config.toml"
     save_config(path, CONFIG)

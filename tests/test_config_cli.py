@@ -8,7 +8,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli
+from tests.conftest import POSIX_MODES, cli, posix
 from tests.test_doctor import certificate  # noqa: F401 (a fixture)
 
 KEY = "sk-config-0123456789-secret"
@@ -27,7 +27,7 @@ def test_set_show_unset() -> None:
     assert cli("config", "set", "api_key", KEY).returncode == 0
     assert cli("config", "set", "tenant", "acme").returncode == 0
     assert cli("config", "set", "filters.tag_names", "Plans,Pricing", "-p", "work").returncode == 0
-    assert stat.S_IMODE(config_file().stat().st_mode) == 0o600
+    assert not POSIX_MODES or stat.S_IMODE(config_file().stat().st_mode) == 0o600
     shown = cli("config", "show")
     assert shown.returncode == 0
     assert KEY not in shown.stdout + shown.stderr
@@ -49,11 +49,22 @@ def test_bad_key_is_a_usage_error() -> None:
     assert result.stderr.startswith("kbchat: error: unknown config key 'colour'")
 
 
+@posix("file modes (0600)")
 def test_world_readable_config_with_a_key_warns() -> None:
     cli("config", "set", "api_key", KEY)
     os.chmod(config_file(), 0o644)
     result = cli("config", "show")
     assert "readable by others" in result.stderr
+
+
+def test_windows_mode_bits_are_no_warning(monkeypatch: pytest.MonkeyPatch) -> None:
+    """Windows reports 0666 for every writable file: no `chmod 600` advice there, and doctor passes."""
+    cli("config", "set", "api_key", KEY)
+    os.chmod(config_file(), 0o644)
+    monkeypatch.setattr("kbchat.private.MODE_BITS", False)
+    assert cli("config", "show").stderr == ""
+    doctor = cli("doctor", "--base-url", "http://127.0.0.1:9").stdout
+    assert doctor.startswith("✓ config file") and f"{config_file()}  (" in doctor.splitlines()[0]
 
 
 def test_broken_config_is_reported_cleanly() -> None:

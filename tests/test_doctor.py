@@ -15,7 +15,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import KEY, cli
+from tests.conftest import KEY, cli, posix
 from tests.scripted_server import ScriptedServer, json_reply
 
 
@@ -72,6 +72,7 @@ def test_nothing_listening(tmp_path: Path) -> None:
     assert all(checks[name].startswith("-") for name in ("GET /health", "GET /health/detailed", "search"))
 
 
+@posix("file modes (0600)")
 def test_insecure_url_and_readable_config(server: ScriptedServer) -> None:
     config = Path(os.environ["KBCHAT_CONFIG"])
     config.write_text(f'[profiles.default]\napi_key = "{KEY}"\ntenant = "acme"\n')

@@ -24,7 +24,7 @@ from kbchat.server import connections
 from kbchat.server.app import KBServer
 from kbchat.server.run import serve_in_background, start_server, stop
 from kbchat.server.serve_options import ServeOptions
-from tests.conftest import kbchat_env
+from tests.conftest import kbchat_env, posix
 
 STREAM = "/v1/kb/chat/stream"
 
@@ -40,7 +40,10 @@ def docs(tmp_path: Path) -> Path:
     private = tmp_path / "config.toml"
     private.write_text('[profiles.default]\napi_key = "sk-private-llamas-key"\n')
     private.chmod(0o600)
-    (root / "alpha" / "notes.md").symlink_to(private)  # out of the docs folder
+    try:
+        (root / "alpha" / "notes.md").symlink_to(private)  # out of the docs folder
+    except OSError:  # Windows without Developer Mode or admin rights
+        pytest.skip("symbolic links cannot be made here")
     (root / "alpha" / "peek.md").symlink_to(root / "beta" / "secret.md")  # into another tenant
     (root / "top-peek.md").symlink_to(root / "alpha" / "plans.md")  # from the top into a tenant
     (root / "alpha" / "deep" / "same.md").symlink_to(root / "alpha" / "plans.md")  # stays home: served
@@ -260,6 +263,7 @@ def test_escape_sequences_in_a_request_never_reach_the_log(kb: tuple[KBServer, i
 # --- the cache, and stopping ----------------------------------------------------------------
 
 
+@posix("file modes (0600)")
 def test_the_index_cache_is_private(kb: tuple[KBServer, io.StringIO]) -> None:
     server, _ = kb
     files = list(server.index.db_path.parent.iterdir())
@@ -268,6 +272,7 @@ def test_the_index_cache_is_private(kb: tuple[KBServer, io.StringIO]) -> None:
     ]
 
 
+@posix("file modes (0700)")
 def test_the_default_cache_dir_is_private(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     from kbchat.server.run import default_cache_dir
 
@@ -276,6 +281,7 @@ def test_the_default_cache_dir_is_private(tmp_path: Path, monkeypatch: pytest.Mo
     assert stat.S_IMODE(default_cache_dir().stat().st_mode) == 0o700
 
 
+@posix("signals sent to another process")
 @pytest.mark.parametrize("how", [signal.SIGTERM, signal.SIGINT])
 def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path, docs: Path, how: signal.Signals) -> None:
     cache = tmp_path / "cache"

@@ -25,7 +25,7 @@ from kbchat.answer_log import PREVIEW, AnswerLog, Entry, LogUnavailable
 from kbchat.memory import follow_up
 from kbchat.render.entries import about, entry_list, entry_shown
 from kbchat.terminal import Terminal
-from tests.conftest import KEY, ask_args, cli, kbchat_env, run_kbchat
+from tests.conftest import KEY, ask_args, cli, kbchat_env, posix, run_kbchat
 from tests.fake_kb import FakeKB
 from tests.scripted_server import Reply, ScriptedServer, sse
 from tests.test_memory import CONN, ask, logged
@@ -53,6 +53,7 @@ def mode(path: Path) -> int:
 # --- private files -------------------------------------------------------------------------
 
 
+@posix("file modes (0600)")
 def test_an_existing_log_readable_by_others_is_made_private(log_file: Path) -> None:
     with AnswerLog.open(log_file) as log:
         log.add(entry())
@@ -64,6 +65,7 @@ def test_an_existing_log_readable_by_others_is_made_private(log_file: Path) -> N
     )
 
 
+@posix("file modes (0600)")
 def test_an_export_over_a_file_readable_by_others_is_made_private(log_file: Path, tmp_path: Path) -> None:
     with AnswerLog.open(log_file) as log:
         log.add(entry())
@@ -315,6 +317,7 @@ def test_what_log_commands_say_is_sanitised(log_file: Path, tmp_path: Path) -> N
 
 
 def test_ctrl_c_stops_a_long_statement_at_once(log_file: Path) -> None:
+    import _thread
     import signal
     import threading
 
@@ -324,7 +327,7 @@ def test_ctrl_c_stops_a_long_statement_at_once(log_file: Path) -> None:
         " SELECT count(*) FROM (WITH RECURSIVE n(i) AS (SELECT 1 UNION ALL SELECT i + 1 FROM n) SELECT i FROM n);"
         " END"
     )
-    timer = threading.Timer(0.2, os.kill, (os.getpid(), signal.SIGINT))
+    timer = threading.Timer(0.2, _thread.interrupt_main, (signal.SIGINT,))  # as Ctrl-C arrives, on every platform
     started = time.monotonic()
     timer.start()
     with pytest.raises(KeyboardInterrupt):

@@ -20,7 +20,7 @@ import pytest
 from kbchat.answer_log import AnswerLog
 from kbchat.errors import ConnectFailed
 from kbchat.memory import CONTEXT, FOLLOW_UP, follow_up
-from tests.conftest import KEY, ask_args, cli, kbchat_env
+from tests.conftest import KEY, POSIX_MODES, ask_args, cli, kbchat_env
 from tests.fake_kb import NO_DONE, FakeKB, error
 from tests.scripted_server import Reply, ScriptedServer, sse
 
@@ -58,7 +58,7 @@ def test_an_answer_is_logged_with_what_the_contract_lists(fake_kb: FakeKB, log_f
     assert entry["filters"] == {"tenant_id": "acme", "tag_names": ["Plans"]}
     assert entry["first_content_ms"] >= 0 and entry["duration_ms"] >= entry["first_content_ms"]
     assert (entry["sources"], entry["continues"]) == ([], None)
-    assert stat.S_IMODE(log_file.stat().st_mode) == 0o600
+    assert not POSIX_MODES or stat.S_IMODE(log_file.stat().st_mode) == 0o600
 
 
 def test_the_key_and_a_password_are_in_no_file(fake_kb: FakeKB, log_file: Path) -> None:
@@ -255,7 +255,7 @@ def test_log_export_is_markdown_under_each_question(fake_kb: FakeKB, log_file: P
     assert text.startswith("# kbchat answer log\n\n## what are the plans?\n\n*#1 · ")
     assert "acme" in text and "\n\nThe **plans**:\n\n- Free\n- Team\n\n## and ␛[2Jprices?\n\n*#2 · " in text
     assert text.endswith("\n\npart\n\n*[cancelled]*\n")
-    assert stat.S_IMODE(target.stat().st_mode) == 0o600
+    assert not POSIX_MODES or stat.S_IMODE(target.stat().st_mode) == 0o600
     assert cli("log", "export").stdout == text
 
 

@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from kbchat.terminal import Terminal
+from tests.conftest import posix
 
 
 @pytest.fixture
@@ -30,6 +31,7 @@ def screen(monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setattr("kbchat.terminal._screen_height", lambda: 10)
 
 
+@posix("a shell script stands in for the pager")
 def test_taller_than_the_screen_goes_to_the_pager(pager: tuple[str, Path]) -> None:
     command, got = pager
     term = terminal()
@@ -39,6 +41,7 @@ def test_taller_than_the_screen_goes_to_the_pager(pager: tuple[str, Path]) -> No
     assert Path(f"{got}.env").read_text() == "LESS=FRX\n"
 
 
+@posix("a shell script stands in for the pager")
 @pytest.mark.parametrize(
     ("tty", "lines", "allowed", "env"),
     [
@@ -59,6 +62,7 @@ def test_otherwise_printed_directly(pager: tuple[str, Path], tty: bool, lines: i
     assert term.out.getvalue() == text and not got.exists()  # type: ignore[attr-defined]
 
 
+@posix("a shell script stands in for the pager")
 def test_kbchat_pager_wins_and_less_settings_are_kept(pager: tuple[str, Path]) -> None:
     command, got = pager
     terminal().page("x\n" * 30, env={"PAGER": "/no/such/pager", "KBCHAT_PAGER": command, "LESS": "-R"})

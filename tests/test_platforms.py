@@ -3,6 +3,7 @@ newcomer's first wrong base URL deserves (CLI.md, "Platforms and accessibility")
 
 from __future__ import annotations
 
+import io
 import json
 import os
 import socket
@@ -92,6 +93,27 @@ def test_a_base_url_with_a_path_that_answers_404_says_it_takes_none(server: Scri
     assert result.stderr == (f"kbchat: error: HTTP 404 Not Found: Not Found; the base URL takes no path: "
                              f"--base-url {server.url}\n")  # fmt: skip
     assert server.requests[0].path == "/v1/v1/kb/chat/stream"
+
+
+@pytest.mark.parametrize(
+    ("console", "written"),
+    [(False, "Plans → café\n".encode()), (True, "Plans ? café\r\n".encode("cp1252"))],
+    ids=["piped", "console"],
+)
+def test_a_windows_stream_piped_gets_utf8_and_lf_and_a_console_keeps_its_own(console: bool, written: bytes) -> None:
+    """A stream as Windows sets one up (cp1252, \r\n): piped, the same bytes as on Linux; a console, its own."""
+    from kbchat.terminal import writes_everything
+
+    class Stream(io.TextIOWrapper):
+        def isatty(self) -> bool:
+            return console
+
+    raw = io.BytesIO()
+    stream = Stream(raw, encoding="cp1252", newline="\r\n")
+    writes_everything(stream)
+    stream.write("Plans → café\n")
+    stream.flush()
+    assert raw.getvalue() == written
 
 
 @pytest.mark.parametrize(

@@ -16,7 +16,7 @@ from kbchat.memory import Memory
 from kbchat.repl.session import ChatSession, Command, parse_command, run_loop, suggest, transcript_markdown
 from kbchat.settings import Settings
 from kbchat.terminal import Terminal
-from tests.conftest import KEY, ask_args, cli, kbchat_env
+from tests.conftest import KEY, ask_args, cli, kbchat_env, posix
 from tests.fake_kb import FakeKB
 from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
 
@@ -316,6 +316,7 @@ def test_a_new_tenant_starts_the_context_afresh() -> None:
     assert "tenant: globex (follow-ups start afresh)" in chat.err.getvalue()
 
 
+@posix("file modes (0600)")
 def test_save_writes_a_private_file_whatever_the_umask(tmp_path: Path) -> None:
     import stat
 

@@ -11,7 +11,7 @@ from pathlib import Path
 
 import pytest
 
-from tests.conftest import cli, kbchat_env
+from tests.conftest import cli, kbchat_env, posix
 
 
 @pytest.fixture
@@ -60,6 +60,7 @@ def test_serve_errors_reach_kbchat(served: tuple[str, subprocess.Popen[str]]) ->
     )
 
 
+@posix("SIGINT sent to another process")
 def test_serve_logs_and_stops_cleanly_on_ctrl_c(served: tuple[str, subprocess.Popen[str]]) -> None:
     url, proc = served
     cli("ask", "--base-url", url, "--api-key", "local-key", "-t", "acme", "llama")
