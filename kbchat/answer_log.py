@@ -523,9 +523,9 @@ def log_path(env: Mapping[str, str]) -> Path:
     """$KBCHAT_LOG, else log.db in the platform's user data dir."""
     if env.get("KBCHAT_LOG"):
         return Path(env["KBCHAT_LOG"]).expanduser()
-    from platformdirs import user_data_path
+    from kbchat.places import user_folder
 
-    return user_data_path("kbchat", appauthor=False) / "log.db"
+    return user_folder("data", env) / "log.db"
 
 
 def preview(answer: str) -> str:

@@ -59,9 +59,9 @@ def config_path(env: Mapping[str, str]) -> Path:
     """$KBCHAT_CONFIG, else the platform's user config dir."""
     if env.get("KBCHAT_CONFIG"):
         return Path(env["KBCHAT_CONFIG"]).expanduser()
-    from platformdirs import user_config_path
+    from kbchat.places import user_folder
 
-    return user_config_path("kbchat", appauthor=False) / "config.toml"
+    return user_folder("config", env) / "config.toml"
 
 
 MAX_NESTING = 16  # tables within tables; kbchat's own go three deep ([profiles.NAME.filters])

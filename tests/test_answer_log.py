@@ -204,7 +204,21 @@ def test_migrations_split_into_whole_statements() -> None:
 
 def test_the_path_is_kbchat_log_or_the_data_dir(tmp_path: Path) -> None:
     assert log_path({"KBCHAT_LOG": str(tmp_path / "a.db")}) == tmp_path / "a.db"
-    assert log_path({}) == Path(os.environ["XDG_DATA_HOME"]) / "kbchat" / "log.db"
+    assert log_path(os.environ) == Path(os.environ["XDG_DATA_HOME"]) / "kbchat" / "log.db"
+
+
+def test_xdg_folders_are_honoured_on_every_platform(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """platformdirs reads XDG_* only on Linux (a Mac's own place stands in for its answer here); a user
+    who sets them meant them on every platform; a relative one is invalid (the XDG spec) and ignored."""
+    import platformdirs
+
+    from kbchat.places import user_folder
+
+    mac = Path("/Users/me/Library/Application Support/kbchat")
+    monkeypatch.setattr(platformdirs, "user_data_path", lambda *args, **kwargs: mac)
+    assert user_folder("data", {"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "kbchat"
+    assert user_folder("data", {"XDG_DATA_HOME": "relative/dir"}) == mac
+    assert user_folder("data", {}) == mac
 
 
 def test_two_threads_write_while_another_reads(tmp_path: Path) -> None:

@@ -103,9 +103,9 @@ def prompt_reader(
 
 def history_path() -> Path:
     """The history file in the platform's user state dir."""
-    from platformdirs import user_state_path
+    from kbchat.places import user_folder
 
-    return user_state_path("kbchat", appauthor=False) / "history"
+    return user_folder("state") / "history"
 
 
 def edit_in_editor() -> str:

@@ -44,9 +44,9 @@ def open_index(
 
 def default_cache_dir() -> Path:
     """kbchat's own cache dir, readable by its owner only: the index copies every tenant's text."""
-    from platformdirs import user_cache_path
+    from kbchat.places import user_folder
 
-    path = user_cache_path("kbchat", appauthor=False)
+    path = user_folder("cache")
     with contextlib.suppress(OSError):
         path.mkdir(mode=0o700, parents=True, exist_ok=True)
         path.chmod(0o700)

@@ -1,0 +1,25 @@
+"""Where kbchat keeps its files: the platform's user folders, or XDG_*_HOME wherever it is set.
+
+platformdirs reads XDG_CONFIG_HOME and its kin only on Linux. On macOS and Windows a user who
+sets them (as many on a Mac do) meant them too, as git and gh take them; and a test suite that
+sets them keeps every test's log, cache and history in its own folder on every platform.
+"""
+
+from __future__ import annotations
+
+import os
+from collections.abc import Mapping
+from pathlib import Path
+
+XDG = {"config": "XDG_CONFIG_HOME", "data": "XDG_DATA_HOME", "state": "XDG_STATE_HOME", "cache": "XDG_CACHE_HOME"}
+
+
+def user_folder(kind: str, env: Mapping[str, str] = os.environ) -> Path:
+    """kbchat's folder of `kind` (config, data, state or cache); not created here."""
+    chosen = env.get(XDG[kind], "")
+    if chosen and os.path.isabs(chosen):  # the XDG spec: a relative path is invalid, and ignored
+        return Path(chosen) / "kbchat"
+    import platformdirs
+
+    folder: Path = getattr(platformdirs, f"user_{kind}_path")("kbchat", appauthor=False)
+    return folder
