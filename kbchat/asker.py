@@ -167,8 +167,8 @@ class Asker:
 
 
 def open_output(path: Path) -> TextIO:
-    """Open -o FILE before anything is sent, so a bad path fails fast."""
+    """Open -o FILE before anything is sent, so a bad path fails fast; \n-ended lines, as piped."""
     try:
-        return path.open("w", encoding="utf-8")
+        return path.open("w", encoding="utf-8", newline="\n")
     except OSError as err:
         raise UsageError(f"cannot write {path}: {err.strerror}") from None

@@ -265,7 +265,7 @@ def main() -> None:
     folder = Path(sys.argv[1]) if len(sys.argv) > 1 else Path(__file__).resolve().parents[1] / "completions"
     folder.mkdir(exist_ok=True)
     for name, text in generate().items():
-        (folder / name).write_text(text)
+        (folder / name).write_text(text, encoding="utf-8", newline="\n")  # shells read \n, on Windows too
         print(f"wrote {folder / name}")
 
 

@@ -15,6 +15,7 @@ from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
 from kbchat.errors import ConfigError, UsageError
+from kbchat.private import BINARY
 from kbchat.safe import display_url, one_line
 from kbchat.settings import (
     PROFILE_KEYS,
@@ -134,7 +135,7 @@ def save_config(path: Path, config: Mapping[str, Any]) -> None:
     temp = path.with_name(f".{path.name}.{os.getpid()}.tmp")
     try:
         path.parent.mkdir(parents=True, exist_ok=True)
-        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, 0o600)
+        fd = os.open(temp, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, 0o600)
         with os.fdopen(fd, "wb") as file:
             tomli_w.dump(dict(config), file)
         os.chmod(temp, 0o600)

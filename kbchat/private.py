@@ -14,6 +14,7 @@ from pathlib import Path
 from typing import TextIO
 
 PRIVATE = 0o600
+BINARY = getattr(os, "O_BINARY", 0)  # Windows: without it os.open's fd is in text mode, and \n is written \r\r\n
 MODE_BITS = os.name == "posix"  # group and other bits exist only there; Windows keeps a profile's files by ACL
 
 
@@ -23,7 +24,7 @@ def private_database(path: Path) -> None:
     SQLite gives its -wal and -shm files the database file's mode, so creating that
     file 0600 first covers all three; files an older kbchat left are tightened here.
     """
-    fd = os.open(path, os.O_RDWR | os.O_CREAT, PRIVATE)
+    fd = os.open(path, os.O_RDWR | os.O_CREAT | BINARY, PRIVATE)
     try:
         _tighten(fd, path)
     finally:
@@ -35,14 +36,15 @@ def private_database(path: Path) -> None:
 
 @contextlib.contextmanager
 def open_private(path: Path) -> Iterator[TextIO]:
-    """A UTF-8 text file written from the start, readable by its owner only, whether or not it existed."""
-    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC, PRIVATE)
+    """A UTF-8 text file written from the start, readable by its owner only, whether or not it existed.
+    Its lines end in \n on every platform, as piped output does."""
+    fd = os.open(path, os.O_WRONLY | os.O_CREAT | os.O_TRUNC | BINARY, PRIVATE)
     try:
         _tighten(fd, path)
     except OSError:
         os.close(fd)
         raise
-    with open(fd, "w", encoding="utf-8") as file:
+    with open(fd, "w", encoding="utf-8", newline="\n") as file:
         yield file
 
 

@@ -14,6 +14,8 @@ import stat as stat_module
 from collections.abc import Callable, Iterator
 from pathlib import Path
 
+from kbchat.private import BINARY
+
 SUFFIXES = frozenset({".md", ".markdown", ".txt"})
 TOP_LEVEL_TENANT = "demo"
 MAX_DEPTH = 64  # folders below the docs folder; deeper ones are skipped, and said
@@ -82,7 +84,7 @@ class Folder:
         O_NOFOLLOW, so a file swapped for a link after the scan is not read through it.
         """
         path = os.path.join(self.docs, relative)
-        flags = os.O_RDONLY
+        flags = os.O_RDONLY | BINARY
         if not self.follow_symlinks:
             if os.path.islink(path):
                 if not self._link_stays_home(path):
