@@ -160,3 +160,30 @@ def test_narrow_tables_keep_their_longest_words_whole(screen: int) -> None:
     shown = [" ".join(segment.text for segment in line).split() for line in table.head(console, widths)[:1]]
     drawn = ["".join(segment.text for segment in line) for line in table.row(console, row, widths)]
     assert shown[0][:2] == ["plan", "price"] and drawn[0].split()[:2] == ["Business", "$79"]
+
+
+@pytest.mark.parametrize("screen", [40, 50, 60])
+def test_narrow_tables_leave_room_for_the_longer_words_of_later_rows(screen: int) -> None:
+    """The first row fixes the columns (`Free`, `$0`); at 50 columns `Business`, `Enterprise` and `custom` came
+    later and broke (`Ente/rpri/se`) while the last column had room: short columns get WORD_ROOM where it fits."""
+    import io
+
+    from rich.console import Console
+
+    from kbchat.render.markdown import WORD_ROOM, TableLines
+
+    table = TableLines("| plan | price | what it includes |\n| --- | --- | --- |", screen)
+    widths = table.fix("| Free | $0 | Dashboards for up to 3 users, 5 dashboards, daily refresh |")
+    assert widths[:2] == [WORD_ROOM, WORD_ROOM] and sum(widths) + 4 == screen
+    console = Console(file=io.StringIO(), width=screen, color_system=None)
+    for row in ("| Business | $79 | everything in Team |", "| Enterprise | custom | a dedicated support engineer |"):
+        drawn = ["".join(segment.text for segment in line) for line in table.drawn(console, row)]
+        plan, price = (cell.strip() for cell in row.split("|")[1:3])
+        assert drawn[0].split()[:2] == [plan, price], drawn  # each whole on the row's first line
+        assert all(line[: 2 * WORD_ROOM + 4].strip() == "" for line in drawn[1:]), drawn  # nothing wrapped under them
+
+
+def test_a_screen_too_narrow_for_word_room_keeps_the_words_so_far() -> None:
+    from kbchat.render.markdown import column_widths
+
+    assert column_widths([4, 5, 61], 30, [4, 5, 10]) == [4, 5, 17]  # 10 + 10 + 10 would not fit in 26

@@ -32,6 +32,7 @@ from kbchat.render.lines import is_blank, trim_right
 CODE_THEME = "monokai"
 COLUMN_GAP = 2  # spaces between table columns, as Rich's Markdown tables have
 TABLE_COLUMN = 30  # a streamed table is this wide a column (or twice its first rows), within the screen
+WORD_ROOM = 10  # on a narrow screen, a short column's room for a later row's longer word, where it fits
 
 # One parser for every block: Rich's Markdown builds one per call, with HTML on.
 _PARSER = MarkdownIt("commonmark", {"html": False}).enable("strikethrough").enable("table")
@@ -203,17 +204,23 @@ def column_widths(natural: list[int], screen: int, words: list[int] | None = Non
     screen. An equal share (not one in proportion) because a first row says little about
     which column will hold the long cells later. On a screen too narrow for that, each
     column keeps at least its longest word (`words`) while they fit, so `plan` never
-    breaks into `pla`/`n` while another column has room to give; the rest is shared in
-    proportion to what each column wants beyond it.
+    breaks into `pla`/`n` while another column has room to give, and where the screen
+    allows, WORD_ROOM cells for the words later rows bring (a `Free` column that will hold
+    `Enterprise`); the widest column gives that room, and the rest is shared in proportion
+    to what each column wants beyond its floor.
     """
     count = len(natural)
     natural = [max(3, width) for width in natural]
     room = max(3 * count, screen - COLUMN_GAP * (count - 1))
     if sum(natural) > room:  # too wide already
         floor = [min(max(3, word), width) for word, width in zip(words or [3] * count, natural, strict=True)]
-        if sum(floor) > room:
+        widest = natural.index(max(natural))
+        roomy = [least if i == widest else max(least, WORD_ROOM) for i, least in enumerate(floor)]
+        if sum(roomy) <= room:  # room for the longer words later rows bring: "Enterprise" under "Free"
+            floor = roomy
+        elif sum(floor) > room:
             floor = [3] * count  # not even the words fit: shrink in proportion
-        wants = [width - least for width, least in zip(natural, floor, strict=True)]
+        wants = [max(0, width - least) for width, least in zip(natural, floor, strict=True)]
         spare = room - sum(floor)
         widths = [least + want * spare // max(1, sum(wants)) for least, want in zip(floor, wants, strict=True)]
         widths[wants.index(max(wants))] += room - sum(widths)
