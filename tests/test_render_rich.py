@@ -160,6 +160,33 @@ def test_rows_after_a_resize_keep_their_words_whole() -> None:
     assert table.widths == fixed
 
 
+def test_a_frame_that_reached_the_terminal_after_it_narrowed_gets_its_wrapped_rows_cleared() -> None:
+    """Rendered for 80 columns, written once the terminal was 40: its 71-cell line wrapped as it was written.
+    The width was read after the frame went out, so the next frame thought nothing had changed, and a table's
+    header and a blank line stayed above the answer in tmux."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80, height=24)
+    view = LiveView(console, markdown=True, clock=lambda: 1.0)
+    view.reflows = True
+    view.start(drawing_thread=False)
+    view.append("x" * 70)
+    update = view.live.update
+
+    def resized_as_written(*args: object, **kwargs: object) -> None:
+        update(*args, **kwargs)  # type: ignore[arg-type]
+        console.width = 40
+
+    view.live.update = resized_as_written  # type: ignore[method-assign]
+    view.draw()
+    drawn = len(out.getvalue())
+    view.live.update = update  # type: ignore[method-assign]
+    view.draw()
+    assert out.getvalue()[drawn:].startswith("\x1b[2K\x1b[1A")
+    drawn = len(out.getvalue())
+    view.stop()
+    assert not out.getvalue()[drawn:].startswith("\x1b[2K\x1b[1A")  # cleared once, not again
+
+
 @pytest.mark.parametrize("reflows", [True, False])
 def test_a_narrowed_terminal_that_rewraps_gets_the_rows_it_made_cleared(reflows: bool) -> None:
     """tmux and most terminals rewrap a line longer than the new width: one 71-cell line becomes two rows at 40,
@@ -310,3 +337,19 @@ def test_a_half_typed_code_line_gets_no_error_paint(fence: str, line: str) -> No
     styles = {segment.style for row in code.render(console, line) for segment in row if segment.style}
     error = Syntax.get_theme("monokai").get_style_for_token(Error)
     assert error.bgcolor not in {style.bgcolor for style in styles if style}
+
+
+def test_paragraph_lines_are_not_padded_to_the_screen() -> None:
+    """Rich pads a paragraph's lines with spaces to the width; a terminal that rewraps when it narrows counts
+    them, and each padded line became the line and a blank row (the doubled blank lines after a resize)."""
+    from rich.segment import Segment
+
+    from kbchat.render.markdown import markdown_lines
+
+    console = Console(file=io.StringIO(), force_terminal=True, width=80)
+    lines = markdown_lines(console, "Plans and pricing\n\nTeam and Business come with a trial. **Bold** too.")
+    assert [Segment.get_line_length(line) for line in lines] == [
+        17,
+        0,
+        len("Team and Business come with a trial. Bold too."),
+    ]

@@ -82,7 +82,7 @@ class LiveView:
         self._incoming: list[str] = []
         self._received = False
         self._first_text: float | None = None  # when the first text came (--cite holds blocks from then)
-        self._shown: tuple[int, list[int]] = (0, [])  # the width the live region was drawn at, its lines' lengths
+        self._shown: list[int] = []  # the cells each line of the live region took when drawn
         self.reflows = terminal_reflows(os.environ)
         self._dirty = False
         self._stopping = False
@@ -214,25 +214,28 @@ class LiveView:
             self._commit(self._take())
         renderable = self._live_renderable(now)
         self.live.update(renderable, refresh=True)
-        self._shown = (self.console.width, line_lengths(renderable))
+        self._shown = line_lengths(renderable)
         self.frames += 1
         self._warm()
 
     def _clear_reflowed(self) -> None:
-        """After the terminal narrowed, the rows the live region's lines now take, cleared.
+        """The rows the live region's lines take at the terminal's width now, beyond one each, cleared.
 
         A terminal that reflows (tmux, VTE, iTerm2, kitty, Windows Terminal…) wraps each line
         longer than the new width onto more rows; Rich, which counts the lines it drew, would
-        clear too few and leave their first parts above the next frame. xterm cuts lines
-        instead: there the count stays right, and clearing more would erase the answer.
+        clear too few and leave their first parts above the next frame. Counted from the
+        lines' lengths, not from the width they were drawn for: a frame rendered just before
+        a resize reached the terminal after it, and wrapped as it was written (the header of
+        a table and a blank line were left above the answer). xterm cuts lines instead:
+        there the count stays right, and clearing more would erase the answer.
         """
-        width, lengths = self.console.width, self._shown[1]
-        if not self.reflows or width >= self._shown[0] or width < 1:
+        width, lengths = self.console.width, self._shown
+        if not self.reflows or width < 1:
             return
         extra = sum(max(1, -(-length // width)) for length in lengths) - len(lengths)
         if extra > 0:
             self.console.file.write("\x1b[2K\x1b[1A" * extra)  # from the bottom row up, before Rich's own
-        self._shown = (width, lengths)
+            self._shown = [min(length, width) for length in lengths]  # one row each now, as Rich will clear them
 
     def _take(self) -> str:
         with self._lock:

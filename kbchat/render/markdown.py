@@ -59,7 +59,9 @@ class InlineMarkdown(TextMarkdown):
 
 
 def markdown_lines(console: Console, source: str, markdown: bool = True) -> list[list[Segment]]:
-    """Rendered lines of some source, without the blank lines Rich puts above a lone list."""
+    """Rendered lines of some source, without the blank lines Rich puts above a lone list, and without
+    the spaces Rich pads a paragraph's lines with to the screen's width: a terminal that rewraps when it
+    narrows (tmux, VTE, iTerm2…) counts them, and turned each padded line into the line and a blank row."""
     from rich.text import Text
 
     renderable = TextMarkdown(source) if markdown else Text(source)
@@ -67,7 +69,7 @@ def markdown_lines(console: Console, source: str, markdown: bool = True) -> list
     start = 0
     while start < len(lines) - 1 and is_blank(lines[start]):
         start += 1
-    return lines[start:]
+    return [trim_right(line) for line in lines[start:]]
 
 
 class CalmTheme(SyntaxTheme):
