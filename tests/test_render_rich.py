@@ -160,16 +160,22 @@ def test_rows_after_a_resize_keep_their_words_whole() -> None:
     assert table.widths == fixed
 
 
+def a_long_line_live(reflows: bool) -> tuple[io.StringIO, Console, LiveView]:
+    """A live view 80 columns wide, not yet drawn, holding one 71-cell line (70 and the cursor)."""
+    out = io.StringIO()
+    console = Console(file=out, force_terminal=True, width=80, height=24)
+    view = LiveView(console, markdown=True, clock=lambda: 1.0)
+    view.reflows = reflows
+    view.start(drawing_thread=False)
+    view.append("x" * 70)
+    return out, console, view
+
+
 def test_a_frame_that_reached_the_terminal_after_it_narrowed_gets_its_wrapped_rows_cleared() -> None:
     """Rendered for 80 columns, written once the terminal was 40: its 71-cell line wrapped as it was written.
     The width was read after the frame went out, so the next frame thought nothing had changed, and a table's
     header and a blank line stayed above the answer in tmux."""
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=80, height=24)
-    view = LiveView(console, markdown=True, clock=lambda: 1.0)
-    view.reflows = True
-    view.start(drawing_thread=False)
-    view.append("x" * 70)
+    out, console, view = a_long_line_live(reflows=True)
     update = view.live.update
 
     def resized_as_written(*args: object, **kwargs: object) -> None:
@@ -191,12 +197,7 @@ def test_a_frame_that_reached_the_terminal_after_it_narrowed_gets_its_wrapped_ro
 def test_a_narrowed_terminal_that_rewraps_gets_the_rows_it_made_cleared(reflows: bool) -> None:
     """tmux and most terminals rewrap a line longer than the new width: one 71-cell line becomes two rows at 40,
     and Rich, counting one, left the first row's words above the next frame. xterm cuts instead: nothing more."""
-    out = io.StringIO()
-    console = Console(file=out, force_terminal=True, width=80, height=24)
-    view = LiveView(console, markdown=True, clock=lambda: 1.0)
-    view.reflows = reflows
-    view.start(drawing_thread=False)
-    view.append("x" * 70)
+    out, console, view = a_long_line_live(reflows)
     view.draw()
     console.width = 40
     drawn = len(out.getvalue())
