@@ -16,7 +16,7 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, NamedTuple, TextIO
 
-from kbchat.errors import KBChatError, ReaderLeft, UsageError
+from kbchat.errors import KBChatError, ReaderLeft, UsageError, reader_left
 from kbchat.events import Answer
 from kbchat.safe import one_line
 from kbchat.trace import Trace, no_trace
@@ -110,7 +110,9 @@ class Asker:
                 exchange(self.kb, request, renderer, side=beside, copy_to=copy_to, answer=turn.answer)
             except KBChatError as err:
                 turn.failure = err
-            except BrokenPipeError:  # what was read is kept; the command ends as a reader that left
+            except OSError as err:  # a reader that left: what was read is kept, and the command ends so
+                if not reader_left(err):
+                    raise
                 turn.failure = ReaderLeft()
                 self.remember(turn)
                 raise

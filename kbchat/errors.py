@@ -21,6 +21,8 @@ not an exception: it is collected by `events.Answer`.
 from __future__ import annotations
 
 import enum
+import errno
+import sys
 from typing import Any, ClassVar
 
 from kbchat.safe import one_line
@@ -98,6 +100,15 @@ class Cancelled(KBChatError):
     def __init__(self, shown_on_screen: bool = False) -> None:
         self.shown_on_screen = shown_on_screen  # the renderer drew [cancelled] on stderr's terminal
         super().__init__("cancelled")
+
+
+WINDOWS = sys.platform == "win32"
+
+
+def reader_left(err: BaseException) -> bool:
+    """Whether a write failed because the pipe's reader went away: BrokenPipeError, or on Windows the
+    EINVAL OSError that CPython may raise instead (python/cpython#79935; pip reads it the same way)."""
+    return isinstance(err, BrokenPipeError) or (WINDOWS and isinstance(err, OSError) and err.errno == errno.EINVAL)
 
 
 class ReaderLeft(KBChatError):

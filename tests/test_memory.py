@@ -356,3 +356,23 @@ def test_entries_written_by_an_older_kbchat_show_too(fake_kb: FakeKB, log_file: 
     with AnswerLog.open(log_file) as log:
         log.db.execute("UPDATE exchanges SET sources = ?", (json.dumps([{"title": "T", "future_key": 1}]),))
     assert "T" in cli("log", "export").stdout
+
+
+def test_a_reader_that_left_a_windows_pipe_is_the_same_ending(server: ScriptedServer, log_file: Path) -> None:
+    """On Windows a write to a pipe whose reader left may raise OSError EINVAL, not BrokenPipeError (CPython
+    #79935): it was an "unexpected OSError", exit 1. Simulated: the Windows reading, and a stdout that fails so."""
+    server.queue(Reply([sse("line 0\n", done=False), sse("line 1\n")]))
+    prelude = (
+        "import errno, io, sys\nimport kbchat.errors\nkbchat.errors.WINDOWS = True\n"
+        "class Gone(io.TextIOWrapper):\n"
+        "    def write(self, text):\n"
+        "        if 'line 1' in text: raise OSError(errno.EINVAL, 'Invalid argument')\n"
+        "        return super().write(text)\n"
+        "sys.stdout = Gone(sys.stdout.buffer, encoding='utf-8')\n"
+        "from kbchat.cli import main\nmain(prog_name='kbchat')"
+    )
+    result = subprocess.run([sys.executable, "-c", prelude, *ask_args(server), "q"], capture_output=True,
+                            stdin=subprocess.DEVNULL, env=kbchat_env(KBCHAT_LOG=str(log_file)), timeout=20)  # fmt: skip
+    assert (result.returncode, result.stdout, result.stderr) == (141, b"line 0\n", b"")
+    (entry,) = logged()
+    assert entry["status"] == "cancelled" and entry["error"] == "the reader of stdout went away"

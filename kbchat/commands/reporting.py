@@ -11,7 +11,7 @@ import contextlib
 from collections.abc import Iterator
 from typing import TYPE_CHECKING
 
-from kbchat.errors import Cancelled, ExitCode, KBChatError
+from kbchat.errors import Cancelled, ExitCode, KBChatError, reader_left
 from kbchat.terminal import Terminal, ignore_ctrl_c_from_now_on
 
 if TYPE_CHECKING:
@@ -28,13 +28,13 @@ def reported(term: Terminal, debug: bool = False) -> Iterator[None]:
         if not getattr(err, "shown_on_screen", False):
             term.say("kbchat: cancelled")
         raise SystemExit(ExitCode.CANCELLED) from None
-    except BrokenPipeError:
-        term.release_stdout()
-        raise SystemExit(ExitCode.READER_LEFT) from None
     except KBChatError as err:
         term.error(str(err))
         raise SystemExit(err.exit_code) from None
     except Exception as err:
+        if reader_left(err):
+            term.release_stdout()
+            raise SystemExit(ExitCode.READER_LEFT) from None
         if debug:
             raise
         term.error(f"unexpected {type(err).__name__}: {err} (run with --debug for a traceback)")
