@@ -19,6 +19,7 @@ from typing import TYPE_CHECKING, NamedTuple, TextIO
 from kbchat.errors import KBChatError, ReaderLeft, UsageError, reader_left
 from kbchat.events import Answer
 from kbchat.safe import one_line
+from kbchat.terminal import ctrl_c_wakes
 from kbchat.trace import Trace, no_trace
 
 if TYPE_CHECKING:
@@ -106,6 +107,7 @@ class Asker:
         with contextlib.ExitStack() as stack:
             copy_to = stack.enter_context(open_output(options.output)) if options.output else None
             beside = self.beside() if request.closest else None
+            stack.enter_context(ctrl_c_wakes(self._wake))
             try:
                 exchange(self.kb, request, renderer, side=beside, copy_to=copy_to, answer=turn.answer)
             except KBChatError as err:
@@ -147,6 +149,12 @@ class Asker:
         for kb in (self.kb, self._beside):
             if kb is not None:
                 kb.interrupt()
+
+    def _wake(self) -> None:
+        """A Ctrl-C: the bodies being read end now (see ctrl_c_wakes); the next question goes on."""
+        for kb in (self.kb, self._beside):
+            if kb is not None:
+                kb.wake()
 
     def beside(self) -> KB:
         if self._beside is None:

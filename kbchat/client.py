@@ -95,6 +95,11 @@ class HTTPKB:
         not); through a duplicate of its descriptor, since the connection lets go of it once the
         server said `Connection: close`."""
         self._interrupted = True
+        self.wake()
+
+    def wake(self) -> None:
+        """From another thread: the body being read now ends at once; later requests go on (a Ctrl-C on
+        Windows, which cannot interrupt a socket's recv)."""
         response = self._reading
         if response is None:
             return

@@ -34,6 +34,10 @@ class KB(Protocol):
         """From another thread: end the request being read now, so that its reader returns at once."""
         ...
 
+    def wake(self) -> None:
+        """From another thread: end the body being read now, as interrupt does; later requests go on."""
+        ...
+
     def close(self) -> None: ...
 
 
@@ -76,6 +80,10 @@ class LaterKB:
     def interrupt(self) -> None:
         if self._kb is not None:
             self._kb.interrupt()
+
+    def wake(self) -> None:
+        if self._kb is not None:
+            self._kb.wake()
 
     def close(self) -> None:
         if self._kb is not None:

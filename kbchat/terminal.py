@@ -198,6 +198,7 @@ def ordinary_keyboard() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
 
 
+WINDOWS = sys.platform == "win32"
 CHECK_EVERY = 0.1  # seconds between the main thread's looks at Ctrl-C while an answer streams
 
 
@@ -242,6 +243,41 @@ def ctrl_c_checked() -> Iterator[None]:
     finally:
         signal.setitimer(signal.ITIMER_REAL, 0)
         signal.signal(signal.SIGALRM, previous if previous is not None else signal.SIG_DFL)
+
+
+@contextlib.contextmanager
+def ctrl_c_wakes(wake: Callable[[], None], enabled: bool | None = None) -> Iterator[None]:
+    """Meanwhile a Ctrl-C also calls `wake` at once, from a thread of its own.
+
+    On Windows a console Ctrl-C cannot interrupt a socket's recv (python/cpython#85609): over a
+    stalled stream the main thread would raise its KeyboardInterrupt only when the read timed
+    out, a minute later. Python writes each signal's number to its wakeup socket as the signal
+    arrives; a thread waiting there calls `wake`, which ends the read, and the KeyboardInterrupt
+    follows at once. POSIX needs none of it: there the signal interrupts the read itself.
+    """
+    if not (WINDOWS if enabled is None else enabled) or threading.current_thread() is not threading.main_thread():
+        yield
+        return
+    import socket
+
+    ours, theirs = socket.socketpair()
+    ours.setblocking(False)  # as set_wakeup_fd requires: a full buffer must never block a signal
+    previous = signal.set_wakeup_fd(ours.fileno(), warn_on_full_buffer=False)
+
+    def watch() -> None:
+        with contextlib.suppress(OSError):
+            while signals := theirs.recv(64):  # b"" once `ours` is closed
+                if signal.SIGINT in signals:
+                    wake()
+
+    watcher = in_background(watch, "kbchat-ctrl-c")
+    try:
+        yield
+    finally:
+        signal.set_wakeup_fd(previous)
+        ours.close()
+        watcher.join()  # soon: its recv returns what came, then b"" now that `ours` is closed
+        theirs.close()
 
 
 def _look_at_signals(signum: int, frame: object) -> None:

@@ -1,7 +1,8 @@
 """A knowledge base for in-process tests: answers from a queue, questions recorded.
 
 Each queued answer is a list of steps: a string is a piece of content, an event is
-passed on as is, an exception is raised where it stands (KeyboardInterrupt() is Ctrl-C);
+passed on as is, an exception is raised where it stands (KeyboardInterrupt() is Ctrl-C), a
+function is called there (a signal raised, say);
 `NO_DONE` leaves [DONE] out. Commands get it through `kbchat.kb.connect` (see the
 `fake_kb` fixture in conftest).
 """
@@ -33,6 +34,7 @@ class FakeKB:
         self.opened = 0
         self.closed = 0
         self.interrupted = 0
+        self.woken = 0
 
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
         self.asked.append((query, filters))
@@ -45,6 +47,8 @@ class FakeKB:
                 raise step
             elif isinstance(step, str):
                 yield Content(step, message_data(step))
+            elif callable(step):
+                step()
             else:
                 yield step
         if done:
@@ -61,6 +65,9 @@ class FakeKB:
 
     def interrupt(self) -> None:
         self.interrupted += 1
+
+    def wake(self) -> None:
+        self.woken += 1
 
     def close(self) -> None:
         self.closed += 1

@@ -244,8 +244,10 @@ def test_a_piped_chat_asks_every_question_on_one_connection(counted_server) -> N
     assert len(accepted) == 1
 
 
-def test_an_interrupt_from_another_thread_ends_a_stalled_stream_at_once(server: ScriptedServer) -> None:
-    """What `kbchat mcp` does when an agent cancels a call: the read waiting on the socket returns."""
+@pytest.mark.parametrize("how", ["interrupt", "wake"])
+def test_an_interrupt_from_another_thread_ends_a_stalled_stream_at_once(server: ScriptedServer, how: str) -> None:
+    """What `kbchat mcp` does when an agent cancels a call (interrupt), and a Ctrl-C on Windows, which cannot
+    interrupt the read itself (wake): the read waiting on the socket returns; after a wake the next one goes on."""
     import threading
 
     from kbchat.errors import StreamIncomplete
@@ -268,8 +270,10 @@ def test_an_interrupt_from_another_thread_ends_a_stalled_stream_at_once(server: 
     assert started.wait(5)
     while not any(isinstance(event, Content) for event in seen):
         reader.join(0.01)
-    kb.interrupt()
+    getattr(kb, how)()
     reader.join(2)
     assert not reader.is_alive() and isinstance(seen[-1], StreamIncomplete)
-    assert list(kb.stream_chat("q", FILTERS)) == [Pause()]  # interrupted for good: nothing more is read
+    server.queue(Reply([sse("Again.")]))
+    again = [event.text for event in kb.stream_chat("q", FILTERS) if isinstance(event, Content)]
+    assert again == ([] if how == "interrupt" else ["Again."])  # interrupted for good; woken, not
     kb.close()

@@ -15,7 +15,8 @@ import pytest
 import requests
 
 from kbchat.failures import worth_retrying
-from tests.conftest import KEY, ask_args, kbchat_env, run_kbchat
+from tests.conftest import KEY, ask_args, cli, kbchat_env, run_kbchat
+from tests.fake_kb import FakeKB
 from tests.pty_screen import PtySession
 from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
 from tests.test_doctor import certificate, tls_server  # noqa: F401 (fixtures)
@@ -220,3 +221,31 @@ def test_a_mistyped_option_suggests_only_a_close_one(typed: str, said: str) -> N
 
     result = cli("ask", typed, "q")
     assert (result.returncode, result.stderr) == (2, f"kbchat: error: {said}\n")
+
+
+def test_ctrl_c_wakes_a_read_that_it_cannot_interrupt() -> None:
+    """Windows: a console Ctrl-C cannot interrupt a socket's recv (python/cpython#85609), so a thread woken by
+    Python's wakeup socket ends the read. Shown here with the mechanism forced on; SIGINT as it arrives."""
+    import signal
+    import threading
+
+    from kbchat.terminal import ctrl_c_wakes
+
+    woken = threading.Event()
+    before = signal.set_wakeup_fd(-1)
+    signal.set_wakeup_fd(before)
+    with ctrl_c_wakes(woken.set, enabled=True):
+        with pytest.raises(KeyboardInterrupt):
+            signal.raise_signal(signal.SIGINT)
+        assert woken.wait(2)
+    assert signal.set_wakeup_fd(before) == before  # the earlier wakeup fd is back
+
+
+def test_a_ctrl_c_on_windows_wakes_the_answer_being_read(fake_kb: FakeKB, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Every question is asked with the waker on Windows: the reads of its answer end, it is cancelled (130)."""
+    import signal
+
+    monkeypatch.setattr("kbchat.terminal.WINDOWS", True)
+    fake_kb.answers.append(["Partial", lambda: signal.raise_signal(signal.SIGINT), " never shown"])
+    result = cli("ask", "--base-url", "https://kb.example", "--api-key", KEY, "-t", "acme", "q")
+    assert (result.returncode, result.stdout) == (130, "Partial\n") and fake_kb.woken == 1
