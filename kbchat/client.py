@@ -329,15 +329,16 @@ def system_trust() -> requests.adapters.HTTPAdapter:
     not certifi's bundle alone (truststore); --ca-bundle or REQUESTS_CA_BUNDLE still adds its CA.
     Behind a TLS-inspecting company proxy, whose CA IT put in the system store, kbchat then works
     as the browser does. Only this session's connections: nothing global is patched."""
-    if system_context() is None:  # a platform truststore does not support: certifi's bundle alone
+    context = system_context()  # one for the session: each costs a load of the system's certificates
+    if context is None:  # a platform truststore does not support: certifi's bundle alone
         return requests.adapters.HTTPAdapter()
 
     class SystemTrust(requests.adapters.HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs, ssl_context=system_context())
+            super().init_poolmanager(*args, **kwargs, ssl_context=context)
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            kwargs.setdefault("ssl_context", system_context())
+            kwargs.setdefault("ssl_context", context)
             return super().proxy_manager_for(proxy, **kwargs)
 
     return SystemTrust()

@@ -198,7 +198,6 @@ def ordinary_keyboard() -> Iterator[None]:
         termios.tcsetattr(fd, termios.TCSANOW, quiet)
 
 
-WINDOWS = sys.platform == "win32"
 CHECK_EVERY = 0.1  # seconds between the main thread's looks at Ctrl-C while an answer streams
 
 
@@ -255,6 +254,8 @@ def ctrl_c_wakes(wake: Callable[[], None], enabled: bool | None = None) -> Itera
     arrives; a thread waiting there calls `wake`, which ends the read, and the KeyboardInterrupt
     follows at once. POSIX needs none of it: there the signal interrupts the read itself.
     """
+    from kbchat.errors import WINDOWS
+
     if not (WINDOWS if enabled is None else enabled) or threading.current_thread() is not threading.main_thread():
         yield
         return

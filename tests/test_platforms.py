@@ -245,7 +245,7 @@ def test_a_ctrl_c_on_windows_wakes_the_answer_being_read(fake_kb: FakeKB, monkey
     """Every question is asked with the waker on Windows: the reads of its answer end, it is cancelled (130)."""
     import signal
 
-    monkeypatch.setattr("kbchat.terminal.WINDOWS", True)
+    monkeypatch.setattr("kbchat.errors.WINDOWS", True)
     fake_kb.answers.append(["Partial", lambda: signal.raise_signal(signal.SIGINT), " never shown"])
     result = cli("ask", "--base-url", "https://kb.example", "--api-key", KEY, "-t", "acme", "q")
     assert (result.returncode, result.stdout) == (130, "Partial\n") and fake_kb.woken == 1
