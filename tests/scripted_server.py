@@ -16,6 +16,8 @@ from collections import deque
 from dataclasses import dataclass, field
 from typing import Any, Literal
 
+from kbchat.server.wakeable import WakeableServer
+
 Framing = Literal["chunked", "close", "length", "raw"]  # raw: the steps are the whole reply, no status line
 
 
@@ -90,7 +92,7 @@ class ScriptedServer:
         self._stop = threading.Event()
         self._server = _Server(("127.0.0.1", 0), _Handler)
         self._server.owner = self
-        self._thread = threading.Thread(target=self._server.serve_forever, args=(0.01,), daemon=True)
+        self._thread = threading.Thread(target=self._server.serve_forever, daemon=True)
 
     @property
     def url(self) -> str:
@@ -125,7 +127,7 @@ class ScriptedServer:
         return json_reply(500, {"detail": "no reply scripted"})
 
 
-class _Server(socketserver.ThreadingTCPServer):
+class _Server(WakeableServer, socketserver.ThreadingTCPServer):
     daemon_threads = True
     allow_reuse_address = True
     owner: ScriptedServer

@@ -28,6 +28,7 @@ from kbchat.server.index import Index
 from kbchat.server.query import search as search_index
 from kbchat.server.query import split_follow_up
 from kbchat.server.serve_options import DEFAULT_PACE, MAX_CONNECTIONS
+from kbchat.server.wakeable import WakeableServer
 from kbchat.sse import encode_event
 
 ANSWER_PASSAGES = 3
@@ -46,7 +47,7 @@ class StreamCounters:
                 setattr(self, name, getattr(self, name) + delta)
 
 
-class KBServer(ThreadingHTTPServer):
+class KBServer(WakeableServer, ThreadingHTTPServer):
     """The server; request handlers read their settings from it."""
 
     daemon_threads = True

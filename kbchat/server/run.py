@@ -84,8 +84,8 @@ def start_server(options: ServeOptions, log: TextIO | None = None, watch_interva
 
 
 def serve_in_background(server: KBServer) -> threading.Thread:
-    """Serve from a daemon thread; a short poll interval makes stop() quick."""
-    thread = threading.Thread(target=server.serve_forever, args=(0.05,), name="kbchat-serve", daemon=True)
+    """Serve from a daemon thread until stop()."""
+    thread = threading.Thread(target=server.serve_forever, name="kbchat-serve", daemon=True)
     thread.start()
     return thread
 
