@@ -20,6 +20,7 @@ from urllib.parse import unquote, urljoin, urlsplit, urlunsplit
 
 import requests
 import urllib3.exceptions
+import urllib3.poolmanager
 
 from kbchat import __version__, wire
 from kbchat.errors import (
@@ -73,11 +74,14 @@ class HTTPKB:
         self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
-        if urlsplit(self.base_url).scheme == "https":
-            self.session.mount("https://", system_trust())
+        https = urlsplit(self.base_url).scheme == "https"
+        adapter = kb_adapter(self._awaiting, system_context() if https else None)
+        self.session.mount("https://", adapter)
+        self.session.mount("http://", adapter)
         if user or password:
             self.session.auth = (user, password)  # as requests would from the URL, but never to another origin
         self._reading: requests.Response | None = None  # the response whose body is being read now
+        self._awaited: Any = None  # the socket waiting for a response's headers now
         self._interrupted = False
 
     def __enter__(self) -> HTTPKB:
@@ -98,14 +102,21 @@ class HTTPKB:
         self.wake()
 
     def wake(self) -> None:
-        """From another thread: the body being read now ends at once; later requests go on (a Ctrl-C on
-        Windows, which cannot interrupt a socket's recv)."""
+        """From another thread: the response awaited or read now ends at once, its headers or its body;
+        later requests go on (a Ctrl-C on Windows, which cannot interrupt a socket's recv). The socket is
+        shut through a duplicate of its descriptor, never touched itself: under TLS the reading thread
+        is inside that socket's object."""
         response = self._reading
-        if response is None:
+        waiting = response.raw if response is not None else self._awaited
+        if waiting is None:
             return
-        with contextlib.suppress(OSError, ValueError), socket.fromfd(response.raw.fileno(), socket.AF_INET,
+        with contextlib.suppress(OSError, ValueError), socket.fromfd(waiting.fileno(), socket.AF_INET,
                                                                      socket.SOCK_STREAM) as duplicate:  # fmt: skip
             duplicate.shutdown(socket.SHUT_RDWR)
+
+    def _awaiting(self, sock: Any) -> None:
+        """Told by this session's connections: `sock` waits for a response's headers (None: no more)."""
+        self._awaited = sock
 
     def stream_chat(self, query: str, filters: dict[str, Any]) -> Iterator[KBEvent]:
         """POST /v1/kb/chat/stream; its events the moment their bytes arrive.
@@ -200,6 +211,8 @@ class HTTPKB:
             try:
                 response = self._follow(method, path, body, headers, attempt)
             except requests.ConnectionError as err:
+                if self._interrupted:  # the wait for the headers was ended: stopped, not a fault to retry
+                    raise StreamIncomplete("stopped") from None
                 wrong = not_http(err)
                 if wrong:
                     raise BadResponse(f"{self.origin} {wrong}") from None
@@ -324,24 +337,49 @@ class HTTPKB:
         return f"cannot connect to {self.origin}: {said}{tries}"
 
 
-def system_trust() -> requests.adapters.HTTPAdapter:
-    """An adapter whose certificates are checked against the operating system's trust store too,
-    not certifi's bundle alone (truststore); --ca-bundle or REQUESTS_CA_BUNDLE still adds its CA.
-    Behind a TLS-inspecting company proxy, whose CA IT put in the system store, kbchat then works
-    as the browser does. Only this session's connections: nothing global is patched."""
-    context = system_context()  # one for the session: each costs a load of the system's certificates
-    if context is None:  # a platform truststore does not support: certifi's bundle alone
-        return requests.adapters.HTTPAdapter()
+def kb_adapter(awaiting: Callable[[Any], None], context: ssl.SSLContext | None) -> requests.adapters.HTTPAdapter:
+    """An adapter for one HTTPKB's session; nothing global is patched.
 
-    class SystemTrust(requests.adapters.HTTPAdapter):
+    Its connections tell `awaiting` the socket that waits for a response's headers, so `wake`
+    can end that wait too: a Ctrl-C on Windows, or an agent's cancel, while the server has not
+    yet answered. With a `context`, certificates are checked against the operating system's
+    trust store too (truststore), not certifi's bundle alone; --ca-bundle or REQUESTS_CA_BUNDLE
+    still adds its CA. Behind a TLS-inspecting company proxy, whose CA IT put in the system
+    store, kbchat then works as the browser does.
+    """
+    default_pools = urllib3.poolmanager.pool_classes_by_scheme
+    pools = {scheme: _awaited_pool(pool, awaiting) for scheme, pool in default_pools.items()}
+
+    class KBAdapter(requests.adapters.HTTPAdapter):
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            super().init_poolmanager(*args, **kwargs, ssl_context=context)
+            if context is not None:
+                kwargs["ssl_context"] = context
+            super().init_poolmanager(*args, **kwargs)
+            self.poolmanager.pool_classes_by_scheme = pools
 
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            kwargs.setdefault("ssl_context", context)
-            return super().proxy_manager_for(proxy, **kwargs)
+            if context is not None:
+                kwargs.setdefault("ssl_context", context)
+            manager = super().proxy_manager_for(proxy, **kwargs)
+            if manager.pool_classes_by_scheme is default_pools:  # not SOCKS, whose pools are its own
+                manager.pool_classes_by_scheme = pools
+            return manager
 
-    return SystemTrust()
+    return KBAdapter()
+
+
+def _awaited_pool(pool: type[Any], awaiting: Callable[[Any], None]) -> type[Any]:
+    """urllib3's pool class whose connections say which socket waits for a response's headers."""
+
+    class Awaited(pool.ConnectionCls):  # type: ignore[name-defined,misc]
+        def getresponse(self, *args: Any, **kwargs: Any) -> Any:
+            awaiting(self.sock)
+            try:
+                return super().getresponse(*args, **kwargs)
+            finally:
+                awaiting(None)
+
+    return type(f"Awaited{pool.__name__}", (pool,), {"ConnectionCls": Awaited})
 
 
 def system_context() -> ssl.SSLContext | None:

@@ -22,6 +22,7 @@ URL = BASE + "/v1/kb/chat/stream"
 SETTINGS = Settings(base_url=BASE, api_key="sk-key", tenant="acme", retries=2)
 FILTERS = {"tenant_id": "acme"}
 KEY_16 = "sk-0123456789abcdef"
+HANG = 10.0  # a wait still going after this is stuck, not slow
 
 
 def client(settings: Settings = SETTINGS) -> tuple[HTTPKB, list[float]]:
@@ -222,6 +223,33 @@ def counted_server(tmp_path):  # type: ignore[no-untyped-def]
     stop(server)
 
 
+def test_an_agents_cancel_ends_the_wait_for_the_headers_and_nothing_is_retried(server: ScriptedServer) -> None:
+    """An agent cancels before the server has answered at all: the wait for the status line ends at once,
+    as a stop (not a dropped connection to retry), rather than when the read timeout comes a minute later."""
+    import threading
+
+    from kbchat.errors import StreamIncomplete
+
+    server.queue(Reply([Stall()], framing="raw"))
+    kb = HTTPKB(Settings(base_url=server.url, api_key=KEY_16, tenant="acme", retries=2))
+    raised: list[BaseException] = []
+
+    def read() -> None:
+        try:
+            list(kb.stream_chat("q", FILTERS))
+        except StreamIncomplete as err:
+            raised.append(err)
+
+    reader = threading.Thread(target=read, daemon=True)
+    reader.start()
+    while kb._awaited is None:  # the request is out and its headers awaited
+        reader.join(0.01)
+    kb.interrupt()
+    reader.join(HANG)
+    assert not reader.is_alive() and len(raised) == 1 and len(server.requests) == 1
+    kb.close()
+
+
 def test_questions_on_one_kb_share_one_connection(counted_server) -> None:  # type: ignore[no-untyped-def]
     server, accepted = counted_server
     with HTTPKB(Settings(base_url=server.url, api_key=KEY_16, tenant="demo")) as kb:
@@ -267,11 +295,11 @@ def test_an_interrupt_from_another_thread_ends_a_stalled_stream_at_once(server: 
 
     reader = threading.Thread(target=read)
     reader.start()
-    assert started.wait(5)
+    assert started.wait(HANG)
     while not any(isinstance(event, Content) for event in seen):
         reader.join(0.01)
     getattr(kb, how)()
-    reader.join(2)
+    reader.join(HANG)
     assert not reader.is_alive() and isinstance(seen[-1], StreamIncomplete)
     server.queue(Reply([sse("Again.")]))
     again = [event.text for event in kb.stream_chat("q", FILTERS) if isinstance(event, Content)]

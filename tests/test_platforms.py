@@ -18,7 +18,7 @@ from kbchat.failures import worth_retrying
 from tests.conftest import KEY, ask_args, cli, kbchat_env, run_kbchat
 from tests.fake_kb import FakeKB
 from tests.pty_screen import PtySession
-from tests.scripted_server import Reply, ScriptedServer, json_reply, sse
+from tests.scripted_server import Reply, ScriptedServer, Stall, json_reply, sse
 from tests.test_doctor import certificate, tls_server  # noqa: F401 (fixtures)
 
 ANSWER = "Plans → Team, café, 漢字\n"
@@ -239,6 +239,33 @@ def test_ctrl_c_wakes_a_read_that_it_cannot_interrupt() -> None:
             signal.raise_signal(signal.SIGINT)
         assert woken.wait(2)
     assert signal.set_wakeup_fd(before) == before  # the earlier wakeup fd is back
+
+
+def test_a_ctrl_c_on_windows_ends_the_wait_for_the_answers_headers(server: ScriptedServer) -> None:
+    """Before the server has said anything, the wait for its status line is woken too; the next question
+    goes on, on a new connection. Ctrl-C arrives as on Windows: flagged, with no read interrupted."""
+    import _thread
+    import threading
+
+    from kbchat.client import HTTPKB
+    from kbchat.events import Content
+    from kbchat.settings import Settings
+    from kbchat.terminal import ctrl_c_wakes
+
+    server.queue(Reply([Stall()], framing="raw"), Reply([sse("Again.")]))
+    kb = HTTPKB(Settings(base_url=server.url, api_key=KEY, tenant="acme", retries=0))
+
+    def ctrl_c_once_awaited() -> None:
+        while kb._awaited is None:
+            time.sleep(0.005)
+        _thread.interrupt_main()
+
+    threading.Thread(target=ctrl_c_once_awaited, daemon=True).start()
+    with ctrl_c_wakes(kb.wake, enabled=True), pytest.raises(KeyboardInterrupt):
+        list(kb.stream_chat("q", {"tenant_id": "acme"}))
+    again = [event.text for event in kb.stream_chat("q", {"tenant_id": "acme"}) if isinstance(event, Content)]
+    assert again == ["Again."] and len(server.requests) == 2
+    kb.close()
 
 
 def test_a_ctrl_c_on_windows_wakes_the_answer_being_read(fake_kb: FakeKB, monkeypatch: pytest.MonkeyPatch) -> None:
