@@ -91,6 +91,10 @@ def serve_in_background(server: KBServer) -> threading.Thread:
 
 
 def stop(server: KBServer) -> None:
+    """Stop accepting, then close; with a log, the requests being answered write their lines first
+    (at most a second: the loop ends at once, and an answer may still be going out)."""
     server.shutdown()
+    if server.log is not None:
+        server.in_flight.settle()
     server.server_close()
     server.index.close()
