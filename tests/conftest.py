@@ -33,6 +33,16 @@ posix = pytest.mark.posix  # posix("what it needs"): skipped on Windows, saying 
 POSIX_MODES = os.name == "posix"  # files have mode bits (0600) only there; Windows keeps a profile private by ACL
 
 
+def pytest_configure(config: pytest.Config) -> None:
+    """Ctrl-C heard, however the suite was started: a shell starts a script's background job with
+    SIGINT ignored, and an ignored signal stays ignored in every process started from it (xdist's
+    workers, each kbchat), so every Ctrl-C test would fail. A handled one is reset by exec."""
+    import signal
+
+    if signal.getsignal(signal.SIGINT) == signal.SIG_IGN:
+        signal.signal(signal.SIGINT, signal.default_int_handler)
+
+
 def pytest_sessionstart(session: pytest.Session) -> None:
     """kbchat's modules compiled once, as an installed package's are: each of the suite's many kbchat
     processes would else compile them again (~25 ms) wherever PYTHONDONTWRITEBYTECODE is set."""

@@ -290,12 +290,17 @@ def test_sigterm_stops_as_cleanly_as_ctrl_c(tmp_path: Path, docs: Path, how: sig
                              "--cache-dir", str(cache)], stdout=subprocess.PIPE, stderr=subprocess.PIPE,
                             text=True, env=kbchat_env())  # fmt: skip
     assert proc.stdout is not None
-    url = proc.stdout.readline().split()[-1]
-    assert requests.post(
-        url + "/v1/kb/search", json={"query": "llamas", "filters": {"tenant_id": "alpha"}}, timeout=10
-    ).ok
-    proc.send_signal(how)
-    _, err = proc.communicate(timeout=10)
+    try:
+        url = proc.stdout.readline().split()[-1]
+        assert requests.post(
+            url + "/v1/kb/search", json={"query": "llamas", "filters": {"tenant_id": "alpha"}}, timeout=10
+        ).ok
+        proc.send_signal(how)
+        _, err = proc.communicate(timeout=10)
+    finally:  # a server that did not stop is not left serving
+        if proc.poll() is None:
+            proc.kill()
+            proc.communicate()
     assert proc.returncode == 0, err
     assert err.rstrip().endswith("kbchat serve: stopped") and "Traceback" not in err
     assert sorted(p.suffix for p in cache.iterdir()) == [".sqlite"]  # no -wal, no -shm left behind
