@@ -152,16 +152,13 @@ def route_of(kb: HTTPKB, url: str) -> Route:
 
 
 def trusted(cafile: str) -> ssl.SSLContext:
-    """What `ask` trusts: the system's store (truststore) and the CA bundle requests would load."""
-    from kbchat.client import system_context
+    """What `ask` trusts (kbchat.trust): the system's store and the CA bundle requests would load."""
+    from kbchat.trust import trust_context
 
-    context = system_context() or ssl.create_default_context()
-    if cafile:
-        try:
-            context.load_verify_locations(cafile)
-        except (OSError, ssl.SSLError) as err:
-            raise Failed(f"cannot load the CA bundle {cafile}: {getattr(err, 'strerror', None) or err}") from None
-    return context
+    try:
+        return trust_context(cafile or None)
+    except (OSError, ssl.SSLError) as err:
+        raise Failed(f"cannot load the CA bundle {cafile}: {getattr(err, 'strerror', None) or err}") from None
 
 
 def resolve_host(host: str, port: int) -> str:

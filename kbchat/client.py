@@ -74,8 +74,7 @@ class HTTPKB:
         self.loopback = is_loopback(urlsplit(self.base_url).hostname or "")
         self.session = requests.Session()
         self.session.headers.update({"User-Agent": f"kbchat/{__version__}", "x-api-key": settings.api_key or ""})
-        https = urlsplit(self.base_url).scheme == "https"
-        adapter = kb_adapter(self._awaiting, system_context() if https else None)
+        adapter = kb_adapter(self._awaiting, self._trust if urlsplit(self.base_url).scheme == "https" else None)
         self.session.mount("https://", adapter)
         self.session.mount("http://", adapter)
         if user or password:
@@ -83,6 +82,17 @@ class HTTPKB:
         self._reading: requests.Response | None = None  # the response whose body is being read now
         self._awaited: Any = None  # the socket waiting for a response's headers now
         self._interrupted = False
+
+    def _trust(self) -> tuple[ssl.SSLContext, str | None]:
+        """The context https connections use, and the bundle already loaded into it. A bundle that
+        cannot be read is left to requests, which says so when it connects."""
+        from kbchat.trust import trust_context
+
+        cafile = self.route()[1]
+        try:
+            return trust_context(cafile), cafile
+        except (OSError, ssl.SSLError):
+            return trust_context(None), None
 
     def __enter__(self) -> HTTPKB:
         return self
@@ -337,33 +347,53 @@ class HTTPKB:
         return f"cannot connect to {self.origin}: {said}{tries}"
 
 
-def kb_adapter(awaiting: Callable[[Any], None], context: ssl.SSLContext | None) -> requests.adapters.HTTPAdapter:
+def kb_adapter(
+    awaiting: Callable[[Any], None], trust: Callable[[], tuple[ssl.SSLContext, str | None]] | None
+) -> requests.adapters.HTTPAdapter:
     """An adapter for one HTTPKB's session; nothing global is patched.
 
     Its connections tell `awaiting` the socket that waits for a response's headers, so `wake`
     can end that wait too: a Ctrl-C on Windows, or an agent's cancel, while the server has not
-    yet answered. With a `context`, certificates are checked against the operating system's
-    trust store too (truststore), not certifi's bundle alone; --ca-bundle or REQUESTS_CA_BUNDLE
-    still adds its CA. Behind a TLS-inspecting company proxy, whose CA IT put in the system
-    store, kbchat then works as the browser does.
+    yet answered. With `trust` (kbchat.trust), https connections trust the operating system's
+    store as well as the CA bundle, as the browser does behind a company's TLS-inspecting proxy;
+    the context is made at the first https request (its 50 ms of loading then overlap the
+    renderer's start), and the bundle loaded into it is not loaded again for each connection.
     """
     default_pools = urllib3.poolmanager.pool_classes_by_scheme
     pools = {scheme: _awaited_pool(pool, awaiting) for scheme, pool in default_pools.items()}
 
     class KBAdapter(requests.adapters.HTTPAdapter):
+        context: ssl.SSLContext | None = None
+        loaded: str | None = None  # the CA bundle in `context`
+
+        def trusted(self) -> ssl.SSLContext | None:
+            """The context for https connections, made once."""
+            if trust is not None and self.context is None:
+                self.context, self.loaded = trust()
+                self.poolmanager.connection_pool_kw["ssl_context"] = self.context
+            return self.context
+
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
-            if context is not None:
-                kwargs["ssl_context"] = context
             super().init_poolmanager(*args, **kwargs)
             self.poolmanager.pool_classes_by_scheme = pools
 
+        def send(self, request: requests.PreparedRequest, *args: Any, **kwargs: Any) -> requests.Response:
+            if (request.url or "").startswith("https:"):
+                self.trusted()
+            return super().send(request, *args, **kwargs)
+
         def proxy_manager_for(self, proxy: str, **kwargs: Any) -> Any:
-            if context is not None:
-                kwargs.setdefault("ssl_context", context)
+            if self.context is not None:
+                kwargs.setdefault("ssl_context", self.context)
             manager = super().proxy_manager_for(proxy, **kwargs)
             if manager.pool_classes_by_scheme is default_pools:  # not SOCKS, whose pools are its own
                 manager.pool_classes_by_scheme = pools
             return manager
+
+        def cert_verify(self, conn: Any, url: str, verify: Any, cert: Any) -> None:
+            super().cert_verify(conn, url, verify, cert)  # type: ignore[no-untyped-call]
+            if self.loaded is not None and getattr(conn, "ca_certs", None) == self.loaded:
+                conn.ca_certs = None  # in the context already: urllib3 would load it for each connection
 
     return KBAdapter()
 
@@ -380,15 +410,6 @@ def _awaited_pool(pool: type[Any], awaiting: Callable[[Any], None]) -> type[Any]
                 awaiting(None)
 
     return type(f"Awaited{pool.__name__}", (pool,), {"ConnectionCls": Awaited})
-
-
-def system_context() -> ssl.SSLContext | None:
-    """A TLS client context that trusts the operating system's store (truststore); None without it."""
-    try:
-        import truststore
-    except ImportError:
-        return None
-    return truststore.SSLContext(ssl.PROTOCOL_TLS_CLIENT)
 
 
 def finish_body(response: requests.Response) -> None:

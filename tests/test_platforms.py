@@ -7,7 +7,7 @@ import io
 import json
 import os
 import socket
-import ssl
+import sys
 import time
 from pathlib import Path
 
@@ -171,17 +171,47 @@ def test_a_ca_bundle_that_is_not_there_is_said_before_connecting(tmp_path: Path)
     assert result.stderr.strip().endswith("(from option): no PEM certificate in it") and result.returncode == 2
 
 
-def test_the_system_trust_store_checks_https_connections_too() -> None:
-    """truststore's context on https connections (REQUESTS_CA_BUNDLE still adds its CA); nothing global patched."""
-    import truststore
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="there the OS's own verifier is asked (truststore)")
+def test_the_system_store_is_trusted_beside_certifis(tls_server: tuple[int, Path]) -> None:  # noqa: F811
+    """The system's store, as OpenSSL is pointed at it (SSL_CERT_FILE standing in for a CA that IT put
+    there): trusted with no bundle named, while requests' own bundle, certifi's, stays trusted too."""
+    port, cert = tls_server
+    args = ["ask", "--base-url", f"https://127.0.0.1:{port}", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
+    result = run_kbchat(*args, env=kbchat_env(SSL_CERT_FILE=str(cert)))
+    assert "TLS error" not in result.stderr and "cannot connect" in result.stderr  # trusted; then it hangs up
+    untrusted = run_kbchat(*args)
+    assert "TLS error: self-signed certificate" in untrusted.stderr
+
+
+def test_each_store_is_loaded_once_not_for_each_connection(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
+    """Loading a store costs 25-45 ms (OpenSSL 3); urllib3 would load the bundle again for each connection
+    and truststore, on Linux, the system's: one context per bundle holds both, and connections load nothing."""
+    import certifi
 
     from kbchat.client import HTTPKB
     from kbchat.settings import Settings
+    from kbchat.trust import trust_context
 
-    with HTTPKB(Settings(base_url="https://kb.example", api_key=KEY, tenant="acme")) as kb:
-        pool = kb.session.get_adapter("https://kb.example").poolmanager
-        assert isinstance(pool.connection_pool_kw["ssl_context"], truststore.SSLContext)
-    assert ssl.SSLContext is not truststore.SSLContext
+    for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE"):
+        monkeypatch.delenv(name, raising=False)  # requests' own bundle, then: certifi's
+    trust_context.cache_clear()
+    url = "https://kb.example"
+    with (
+        HTTPKB(Settings(base_url=url, api_key=KEY, tenant="acme")) as one,
+        HTTPKB(Settings(base_url=url, api_key=KEY, tenant="acme")) as two,
+    ):
+        contexts = [kb.session.get_adapter(url).trusted() for kb in (one, two)]  # as their first https request does
+        adapter = one.session.get_adapter(url)
+        pool = adapter.poolmanager.connection_from_url(url)
+        adapter.cert_verify(pool, url, True, None)  # requests' own bundle: in the context already
+        assert pool.ca_certs is None and pool.cert_reqs == "CERT_REQUIRED"
+        other = tmp_path / "other.pem"
+        other.write_text(Path(certifi.where()).read_text())
+        adapter.cert_verify(pool, url, str(other), None)  # another bundle than the one loaded: urllib3 loads it
+        assert pool.ca_certs == str(other)
+    assert contexts[0] is contexts[1]
+    in_certifi = Path(certifi.where()).read_text().count("BEGIN CERTIFICATE")
+    assert contexts[0].cert_store_stats()["x509_ca"] >= in_certifi
 
 
 @pytest.mark.pty
