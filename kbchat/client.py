@@ -13,6 +13,7 @@ import contextlib
 import json
 import socket
 import ssl
+import threading
 import time
 from collections.abc import Callable, Iterator
 from typing import TYPE_CHECKING, Any
@@ -361,16 +362,18 @@ def kb_adapter(
     """
     default_pools = urllib3.poolmanager.pool_classes_by_scheme
     pools = {scheme: _awaited_pool(pool, awaiting) for scheme, pool in default_pools.items()}
+    making = threading.Lock()
 
     class KBAdapter(requests.adapters.HTTPAdapter):
         context: ssl.SSLContext | None = None
         loaded: str | None = None  # the CA bundle in `context`
 
         def trusted(self) -> ssl.SSLContext | None:
-            """The context for https connections, made once."""
-            if trust is not None and self.context is None:
-                self.context, self.loaded = trust()
-                self.poolmanager.connection_pool_kw["ssl_context"] = self.context
+            """The context for https connections, made once (the stream and a --sources search may ask at once)."""
+            with making:
+                if trust is not None and self.context is None:
+                    self.context, self.loaded = trust()
+                    self.poolmanager.connection_pool_kw["ssl_context"] = self.context
             return self.context
 
         def init_poolmanager(self, *args: Any, **kwargs: Any) -> None:
