@@ -242,8 +242,9 @@ def test_an_agents_cancel_ends_the_wait_for_the_headers_and_nothing_is_retried(s
 
     reader = threading.Thread(target=read, daemon=True)
     reader.start()
-    while kb._awaited is None:  # the request is out and its headers awaited
+    while kb._awaited is None and reader.is_alive():  # the request is out and its headers awaited
         reader.join(0.01)
+    assert kb._awaited is not None, raised
     kb.interrupt()
     reader.join(HANG)
     assert not reader.is_alive() and len(raised) == 1 and len(server.requests) == 1

@@ -286,15 +286,19 @@ def test_a_ctrl_c_on_windows_ends_the_wait_for_the_answers_headers(server: Scrip
     kb = HTTPKB(Settings(base_url=server.url, api_key=KEY, tenant="acme", retries=0))
 
     def ctrl_c_once_awaited() -> None:
-        while kb._awaited is None:
+        deadline = time.monotonic() + 10  # never awaited: the Ctrl-C comes anyway, and the test fails below
+        while kb._awaited is None and time.monotonic() < deadline:
             time.sleep(0.005)
+        awaited.append(kb._awaited is not None)
         _thread.interrupt_main()
+
+    awaited: list[bool] = []
 
     threading.Thread(target=ctrl_c_once_awaited, daemon=True).start()
     with ctrl_c_wakes(kb.wake, enabled=True), pytest.raises(KeyboardInterrupt):
         list(kb.stream_chat("q", {"tenant_id": "acme"}))
     again = [event.text for event in kb.stream_chat("q", {"tenant_id": "acme"}) if isinstance(event, Content)]
-    assert again == ["Again."] and len(server.requests) == 2
+    assert awaited == [True] and again == ["Again."] and len(server.requests) == 2
     kb.close()
 
 
