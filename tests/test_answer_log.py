@@ -215,10 +215,24 @@ def test_xdg_folders_are_honoured_on_every_platform(tmp_path: Path, monkeypatch:
     from kbchat.places import user_folder
 
     mac = Path("/Users/me/Library/Application Support/kbchat")
+    monkeypatch.setattr("kbchat.places.sys.platform", "darwin")
     monkeypatch.setattr(platformdirs, "user_data_path", lambda *args, **kwargs: mac)
     assert user_folder("data", {"XDG_DATA_HOME": str(tmp_path)}) == tmp_path / "kbchat"
     assert user_folder("data", {"XDG_DATA_HOME": "relative/dir"}) == mac
     assert user_folder("data", {}) == mac
+
+
+@pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="platformdirs has its own places there")
+@pytest.mark.parametrize("kind", ["config", "data", "state", "cache"])
+def test_with_no_xdg_folder_set_the_places_are_platformdirs_own(kind: str, monkeypatch: pytest.MonkeyPatch) -> None:
+    """On Linux kbchat spares itself platformdirs' import, and must land where platformdirs would."""
+    import platformdirs
+
+    from kbchat.places import XDG, user_folder
+
+    monkeypatch.delenv(XDG[kind], raising=False)
+    expected = getattr(platformdirs, f"user_{kind}_path")("kbchat", appauthor=False)
+    assert user_folder(kind, {}) == expected
 
 
 def test_two_threads_write_while_another_reads(tmp_path: Path) -> None:
