@@ -146,15 +146,17 @@ class Asker:
     def interrupt(self) -> None:
         """From another thread: the question being asked ends at once, as cancelled (an agent's call was)."""
         self._interrupted = True
-        for kb in (self.kb, self._beside):
-            if kb is not None:
-                kb.interrupt()
+        for kb in self._open_kbs():
+            kb.interrupt()
 
     def _wake(self) -> None:
-        """A Ctrl-C: the bodies being read end now (see ctrl_c_wakes); the next question goes on."""
-        for kb in (self.kb, self._beside):
-            if kb is not None:
-                kb.wake()
+        """A Ctrl-C: what is being awaited or read ends now (see ctrl_c_wakes); the next question goes on."""
+        for kb in self._open_kbs():
+            kb.wake()
+
+    def _open_kbs(self) -> list[KB]:
+        """The answer's KB, and the --sources search's beside it once that has opened."""
+        return [kb for kb in (self.kb, self._beside) if kb is not None]
 
     def beside(self) -> KB:
         if self._beside is None:

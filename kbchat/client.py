@@ -105,18 +105,16 @@ class HTTPKB:
         self.session.close()
 
     def interrupt(self) -> None:
-        """From another thread (an agent cancelled its call): the body being read ends at once, and so
-        does any later one. Its socket is shut down, which wakes a read waiting on it (closing would
-        not); through a duplicate of its descriptor, since the connection lets go of it once the
-        server said `Connection: close`."""
+        """From another thread (an agent cancelled its call): as `wake`, and every later request ends too."""
         self._interrupted = True
         self.wake()
 
     def wake(self) -> None:
         """From another thread: the response awaited or read now ends at once, its headers or its body;
         later requests go on (a Ctrl-C on Windows, which cannot interrupt a socket's recv). The socket is
-        shut through a duplicate of its descriptor, never touched itself: under TLS the reading thread
-        is inside that socket's object."""
+        shut down, which wakes a read waiting on it (closing would not), through a duplicate of its
+        descriptor: under TLS the reading thread is inside the socket's own object, and once the server
+        said `Connection: close` the connection has let go of that object."""
         response = self._reading
         waiting = response.raw if response is not None else self._awaited
         if waiting is None:

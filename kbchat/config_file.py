@@ -26,6 +26,7 @@ from kbchat.settings import (
     check_filter_key,
     check_url,
     mask_key,
+    optional_path,
     resolve,
     to_retries,
     to_switch,
@@ -241,7 +242,7 @@ def _typed(key: str, value: str) -> Any:
     if key == "api_key":
         check_api_key(value.strip())
     if key == "ca_bundle":
-        check_ca_bundle(os.path.expanduser(_non_empty(key, value)))
+        check_ca_bundle(optional_path(_non_empty(key, value)))
     return _non_empty(key, value)
 
 

@@ -247,7 +247,7 @@ def resolve(options: ConnectionOptions, env: Mapping[str, str], config: Mapping[
         timeout=to_timeout(values.get("timeout", DEFAULT_TIMEOUT), origins.get("timeout", "")),
         retries=to_retries(values.get("retries", DEFAULT_RETRIES), origins.get("retries", "")),
         profile=profile_name,
-        ca_bundle=_optional_path(values.get("ca_bundle")),
+        ca_bundle=optional_path(values.get("ca_bundle")),
         log=to_switch(values.get("log", True), origins.get("log", "")),
         accessible=to_switch(values.get("accessible", False), origins.get("accessible", "")),
         cite=to_switch(values.get("cite", False), origins.get("cite", "")),
@@ -361,7 +361,7 @@ def to_switch(value: Any, origin: str = "") -> bool:
     return switch
 
 
-def _optional_path(value: Any) -> str | None:
+def optional_path(value: Any) -> str | None:
     """A path as a config file or shell may spell it: `~/certs/ca.pem` too."""
     import os
 

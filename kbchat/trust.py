@@ -13,6 +13,7 @@ from __future__ import annotations
 
 import functools
 import os
+import re
 import ssl
 import sys
 
@@ -25,6 +26,7 @@ SYSTEM_BUNDLES = (
     "/etc/ssl/cert.pem",
     "/etc/ssl/ca-bundle.pem",
 )
+HASHED_NAME = re.compile(r"[0-9a-fA-F]{8}\.[0-9]+")  # `5ad8a5d6.0`: a certificate in a folder OpenSSL reads
 
 
 @functools.lru_cache(maxsize=4)
@@ -63,10 +65,4 @@ def _openssl_has_defaults() -> bool:
         return True
     if not paths.capath or not os.path.isdir(paths.capath):
         return False
-    return any(_hashed_name(name) for name in os.listdir(paths.capath))
-
-
-def _hashed_name(name: str) -> bool:
-    """`5ad8a5d6.0`: how c_rehash names a certificate in a folder OpenSSL reads."""
-    stem, dot, number = name.partition(".")
-    return len(stem) == 8 and dot == "." and number.isdigit() and all(c in "0123456789abcdefABCDEF" for c in stem)
+    return any(HASHED_NAME.fullmatch(name) for name in os.listdir(paths.capath))

@@ -14,6 +14,7 @@ from tests.fake_kb import FakeKB
 from tests.scripted_server import ScriptedServer
 
 KEY = "sk-test-5ecret-key-do-not-print"
+HANG = 10.0  # a wait still going after this is stuck, not slow: a bound on a hang, never a timing claim
 
 
 def pytest_collection_modifyitems(config: pytest.Config, items: list[pytest.Item]) -> None:

@@ -15,6 +15,7 @@ from kbchat.errors import BadResponse, ConnectFailed, HTTPStatusError
 from kbchat.events import Content, Done, Pause
 from kbchat.failures import BACKOFF_CAP, backoff, retry_delay
 from kbchat.settings import Settings
+from tests.conftest import HANG
 from tests.scripted_server import Reply, ScriptedServer, Stall, sse
 
 BASE = "https://kb.example"
@@ -22,7 +23,6 @@ URL = BASE + "/v1/kb/chat/stream"
 SETTINGS = Settings(base_url=BASE, api_key="sk-key", tenant="acme", retries=2)
 FILTERS = {"tenant_id": "acme"}
 KEY_16 = "sk-0123456789abcdef"
-HANG = 10.0  # a wait still going after this is stuck, not slow
 
 
 def client(settings: Settings = SETTINGS) -> tuple[HTTPKB, list[float]]:

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from kbchat.failures import worth_retrying
-from tests.conftest import KEY, ask_args, cli, kbchat_env, run_kbchat
+from tests.conftest import HANG, KEY, ask_args, cli, kbchat_env, run_kbchat
 from tests.fake_kb import FakeKB
 from tests.pty_screen import PtySession
 from tests.scripted_server import Reply, ScriptedServer, Stall, json_reply, sse
@@ -286,7 +286,7 @@ def test_a_ctrl_c_on_windows_ends_the_wait_for_the_answers_headers(server: Scrip
     kb = HTTPKB(Settings(base_url=server.url, api_key=KEY, tenant="acme", retries=0))
 
     def ctrl_c_once_awaited() -> None:
-        deadline = time.monotonic() + 10  # never awaited: the Ctrl-C comes anyway, and the test fails below
+        deadline = time.monotonic() + HANG  # never awaited: the Ctrl-C comes anyway, and the test fails below
         while kb._awaited is None and time.monotonic() < deadline:
             time.sleep(0.005)
         awaited.append(kb._awaited is not None)

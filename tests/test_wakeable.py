@@ -11,9 +11,9 @@ from collections.abc import Iterator
 import pytest
 
 from kbchat.server.wakeable import WakeableServer
+from tests.conftest import HANG
 
 HOUR = 3600.0
-HANG = 10.0  # a loop still running after this is stuck, not slow
 
 
 class Echo(socketserver.BaseRequestHandler):
