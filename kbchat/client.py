@@ -11,6 +11,7 @@ from __future__ import annotations
 
 import contextlib
 import json
+import os
 import socket
 import ssl
 import threading
@@ -84,16 +85,19 @@ class HTTPKB:
         self._awaited: Any = None  # the socket waiting for a response's headers now
         self._interrupted = False
 
-    def _trust(self) -> tuple[ssl.SSLContext, str | None]:
-        """The context https connections use, and the bundle already loaded into it. A bundle that
-        cannot be read is left to requests, which says so when it connects."""
+    def _trust(self) -> tuple[ssl.SSLContext, str]:
+        """The context https connections use, and the bundle loaded into it. A bundle that cannot be
+        loaded (REQUESTS_CA_BUNDLE naming a missing file, or a pipe) is a usage error, said once."""
+        from kbchat.settings import bad_ca_bundle
         from kbchat.trust import trust_context
 
         cafile = self.route()[1]
         try:
             return trust_context(cafile), cafile
-        except (OSError, ssl.SSLError):
-            return trust_context(None), None
+        except OSError as err:  # ssl.SSLError is one too
+            env = [f"env {name}" for name in ("REQUESTS_CA_BUNDLE", "CURL_CA_BUNDLE") if os.environ.get(name) == cafile]
+            origin = self.settings.origins.get("ca_bundle", "") if self.settings.ca_bundle else "".join(env[:1])
+            raise bad_ca_bundle(cafile, origin, err) from None
 
     def __enter__(self) -> HTTPKB:
         return self
@@ -347,7 +351,7 @@ class HTTPKB:
 
 
 def kb_adapter(
-    awaiting: Callable[[Any], None], trust: Callable[[], tuple[ssl.SSLContext, str | None]] | None
+    awaiting: Callable[[Any], None], trust: Callable[[], tuple[ssl.SSLContext, str]] | None
 ) -> requests.adapters.HTTPAdapter:
     """An adapter for one HTTPKB's session; nothing global is patched.
 

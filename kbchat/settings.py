@@ -164,12 +164,21 @@ def check_ca_bundle(path: str | None, origin: str = "") -> None:
         return
     import ssl
 
+    from kbchat.trust import refuse_stream
+
     try:
+        refuse_stream(path)
         ssl.SSLContext(ssl.PROTOCOL_TLS_CLIENT).load_verify_locations(cafile=path)  # this file alone: ~1 ms
-    except ssl.SSLError:
-        raise UsageError(f"bad CA bundle {path!r}{_from(origin)}: no PEM certificate in it") from None
-    except OSError as err:
-        raise UsageError(f"bad CA bundle {path!r}{_from(origin)}: {(err.strerror or str(err)).lower()}") from None
+    except OSError as err:  # ssl.SSLError is one too
+        raise bad_ca_bundle(path, origin, err) from None
+
+
+def bad_ca_bundle(path: str, origin: str, err: OSError) -> UsageError:
+    """What was wrong with a CA bundle, said as a usage error (exit 2)."""
+    import ssl
+
+    reason = "no PEM certificate in it" if isinstance(err, ssl.SSLError) else (err.strerror or str(err)).lower()
+    return UsageError(f"bad CA bundle {path!r}{_from(origin)}: {reason}")
 
 
 def check_url(url: str) -> None:

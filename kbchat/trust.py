@@ -11,10 +11,12 @@ well), and setting up a connection loads nothing.
 
 from __future__ import annotations
 
+import errno
 import functools
 import os
 import re
 import ssl
+import stat
 import sys
 
 # Where distributions keep their CA bundle, for a Python whose OpenSSL looks elsewhere
@@ -36,8 +38,21 @@ def trust_context(cafile: str | None) -> ssl.SSLContext:
     OSError or ssl.SSLError."""
     context = _system_context()
     if cafile is not None:
+        refuse_stream(cafile)
         context.load_verify_locations(cafile)
     return context
+
+
+def refuse_stream(path: str) -> None:
+    """OSError(EINVAL) for a FIFO, a socket or a device named as a CA bundle: OpenSSL's read of it
+    may never end (a FIFO that no one writes to held `kbchat ask` for good). A missing or unreadable
+    file is left to the load, which says so."""
+    try:
+        mode = os.stat(path).st_mode
+    except OSError:
+        return
+    if not (stat.S_ISREG(mode) or stat.S_ISDIR(mode)):
+        raise OSError(errno.EINVAL, "a pipe or a device, not a file")
 
 
 def _system_context() -> ssl.SSLContext:

@@ -15,7 +15,7 @@ import pytest
 import requests
 
 from kbchat.failures import worth_retrying
-from tests.conftest import HANG, KEY, ask_args, cli, kbchat_env, run_kbchat
+from tests.conftest import HANG, KEY, ask_args, cli, kbchat_env, posix, run_kbchat
 from tests.fake_kb import FakeKB
 from tests.pty_screen import PtySession
 from tests.scripted_server import Reply, ScriptedServer, Stall, json_reply, sse
@@ -169,6 +169,33 @@ def test_a_ca_bundle_that_is_not_there_is_said_before_connecting(tmp_path: Path)
     result = run_kbchat("ask", "--base-url", "https://127.0.0.1:9", "--api-key", KEY, "-t", "acme",
                         "--ca-bundle", str(missing), "q")  # fmt: skip
     assert result.stderr.strip().endswith("(from option): no PEM certificate in it") and result.returncode == 2
+
+
+@posix("a FIFO (mkfifo)")
+@pytest.mark.parametrize("how", ["option", "REQUESTS_CA_BUNDLE"])
+def test_a_pipe_named_as_the_ca_bundle_is_refused_not_read_for_ever(tmp_path: Path, how: str) -> None:
+    """OpenSSL's read of a FIFO that no one writes to never ends: `kbchat ask` hung. A subprocess with a
+    time limit: a hang fails the test, it does not hold the suite."""
+    fifo = tmp_path / "ca.pem"
+    os.mkfifo(fifo)
+    args = ["ask", "--base-url", "https://127.0.0.1:9", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
+    if how == "option":
+        result = run_kbchat(*args[:-1], "--ca-bundle", str(fifo), "q")
+    else:
+        result = run_kbchat(*args, env=kbchat_env(REQUESTS_CA_BUNDLE=str(fifo), CURL_CA_BUNDLE=""))
+    origin = "option" if how == "option" else "env REQUESTS_CA_BUNDLE"
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"kbchat: error: bad CA bundle {str(fifo)!r} (from {origin}): a pipe or a device, not a file"
+    )  # fmt: skip
+
+
+def test_a_requests_ca_bundle_that_is_not_there_is_one_clear_error(tmp_path: Path) -> None:
+    missing = tmp_path / "gone.pem"
+    args = ["ask", "--base-url", "https://127.0.0.1:9", "--api-key", KEY, "-t", "acme", "--retries", "0", "q"]
+    result = run_kbchat(*args, env=kbchat_env(REQUESTS_CA_BUNDLE=str(missing), CURL_CA_BUNDLE=""))
+    assert (result.returncode, result.stderr.strip()) == (
+        2, f"kbchat: error: bad CA bundle {str(missing)!r} (from env REQUESTS_CA_BUNDLE): no such file or directory"
+    )  # fmt: skip
 
 
 @pytest.mark.skipif(sys.platform in ("darwin", "win32"), reason="there the OS's own verifier is asked (truststore)")
