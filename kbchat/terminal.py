@@ -134,6 +134,13 @@ def writes_everything(stream: TextIO) -> None:
             reconfigure(encoding="utf-8", errors="replace", newline="\n")
 
 
+def print_path(path: object, stream: TextIO) -> None:
+    """A path as a script reads it when piped (`sqlite3 "$(kbchat log path)"`); on a terminal, with its
+    control characters made visible: KBCHAT_LOG or an XDG_*_HOME may hold escape sequences."""
+    text = str(path)
+    print(terminal_safe(text) if isatty(stream) else text, file=stream)
+
+
 def isatty(stream: TextIO | None) -> bool:
     try:
         return stream is not None and stream.isatty()

@@ -336,3 +336,19 @@ def test_ctrl_c_stops_a_long_statement_at_once(log_file: Path) -> None:
     log.db.execute("DROP TRIGGER spin")
     assert log.add(entry()) == 1
     log.close()
+
+
+@pytest.mark.parametrize(("terminal", "shown"), [(True, "/tmp/x␛]0;pwned␇/kbchat/log.db"),
+                                                 (False, "/tmp/x\x1b]0;pwned\x07/kbchat/log.db")])  # fmt: skip
+def test_log_path_and_config_path_never_drive_the_terminal(terminal: bool, shown: str) -> None:
+    """An XDG_*_HOME (or KBCHAT_LOG) holding an escape sequence: made visible on a terminal; piped, the
+    path as it is, for the script that opens it."""
+    from kbchat.terminal import print_path
+
+    class Stream(io.StringIO):
+        def isatty(self) -> bool:
+            return terminal
+
+    out = Stream()
+    print_path(Path("/tmp/x\x1b]0;pwned\x07") / "kbchat" / "log.db", out)
+    assert out.getvalue() == shown + "\n"

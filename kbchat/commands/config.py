@@ -85,9 +85,12 @@ def config_unset(
 @config_app.command("path", short_help="Print the config file's path.")
 def config_path_cmd() -> None:
     """Print the config file's path ($KBCHAT_CONFIG or the platform config dir)."""
-    from kbchat.config_file import config_path
+    import sys
 
-    print(config_path(os.environ))
+    from kbchat.config_file import config_path
+    from kbchat.terminal import print_path
+
+    print_path(config_path(os.environ), sys.stdout)
 
 
 def _read_secret(key: str) -> str:

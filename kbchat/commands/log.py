@@ -82,5 +82,6 @@ def log_rm(
 def log_path_cmd(*, term: Terminal) -> None:
     """Print the answer log's path ($KBCHAT_LOG or the platform data dir)."""
     from kbchat.answer_log import log_path
+    from kbchat.terminal import print_path
 
-    print(log_path(os.environ), file=term.out)
+    print_path(log_path(os.environ), term.out)
